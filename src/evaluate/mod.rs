@@ -1,0 +1,1 @@
+//! Accuracy of a result folder against simulator ground truth.

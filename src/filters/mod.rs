@@ -1,0 +1,5 @@
+//! Generic image filters shared by the stages (and the simulator's optics).
+
+pub mod gaussian;
+
+pub use gaussian::gaussian_filter;

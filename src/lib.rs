@@ -1,0 +1,20 @@
+//! fishscore: scores dual-colour FISH images (locus probe against a
+//! centromere reference, e.g. MDM2/CEP12) for gene amplification.
+//!
+//! The pipeline reads left to right through the modules: [`io`] brings
+//! slides in, `nuclei` segments DAPI, `spots` detects probe signals,
+//! `scoring` enumerates nuclei and makes the call, `report` writes what a
+//! cytogeneticist reads. [`simulate`] makes synthetic slides with exact
+//! ground truth and [`evaluate`] measures any result against it.
+
+pub mod evaluate;
+pub mod filters;
+pub mod io;
+pub mod plane;
+pub mod rng;
+pub mod simulate;
+
+pub use plane::{Case, Channel, Field, Plane};
+
+/// Program version, recorded in every output's provenance.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

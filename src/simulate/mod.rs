@@ -1,0 +1,1 @@
+//! Synthetic FISH slides with exact ground truth.
