@@ -7,6 +7,7 @@
 //! cytogeneticist reads. [`simulate`] makes synthetic slides with exact
 //! ground truth and [`evaluate`] measures any result against it.
 
+pub mod cli;
 pub mod evaluate;
 pub mod filters;
 pub mod io;

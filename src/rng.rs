@@ -29,7 +29,10 @@ impl Rng {
 
     /// Stream for a labelled purpose and index, e.g. `("nucleus", 17)`.
     pub fn for_purpose(seed: u64, purpose: &str, index: u64) -> Self {
-        Rng::new(seed, fnv1a(purpose.as_bytes()) ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+        Rng::new(
+            seed,
+            fnv1a(purpose.as_bytes()) ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        )
     }
 
     /// Uniform in `[0, 1)` with 53 random bits.
@@ -157,8 +160,14 @@ mod tests {
             let ks: Vec<f64> = (0..50_000).map(|_| r.poisson(lambda) as f64).collect();
             let m = ks.iter().sum::<f64>() / ks.len() as f64;
             let v = ks.iter().map(|k| (k - m) * (k - m)).sum::<f64>() / ks.len() as f64;
-            assert!((m - lambda).abs() / lambda < 0.03, "poisson mean {m} vs {lambda}");
-            assert!((v - lambda).abs() / lambda < 0.05, "poisson var {v} vs {lambda}");
+            assert!(
+                (m - lambda).abs() / lambda < 0.03,
+                "poisson mean {m} vs {lambda}"
+            );
+            assert!(
+                (v - lambda).abs() / lambda < 0.05,
+                "poisson var {v} vs {lambda}"
+            );
         }
     }
 }

@@ -118,22 +118,26 @@ pub fn read_tiff(path: &Path, limits: &DecodeLimits) -> Result<TiffPages, IoErro
         let ct = dec
             .colortype()
             .map_err(|e| bad(path, format!("page {index}: {}", tiff_problem(&e))))?;
-        let (samples, b) = match ct {
-            ColorType::Gray(b) => (1usize, b),
-            ColorType::RGB(b) => (3, b),
-            ColorType::RGBA(b) => (4, b),
-            other => {
-                return Err(bad(
+        let (samples, b) =
+            match ct {
+                ColorType::Gray(b) => (1usize, b),
+                ColorType::RGB(b) => (3, b),
+                ColorType::RGBA(b) => (4, b),
+                other => return Err(bad(
                     path,
-                    format!("page {index} has colour type {other:?}; fishscore reads grayscale or RGB"),
-                ))
-            }
-        };
+                    format!(
+                        "page {index} has colour type {other:?}; fishscore reads grayscale or RGB"
+                    ),
+                )),
+            };
         total_bytes += npix * samples as u64 * (b as u64).div_ceil(8);
         if total_bytes > limits.max_bytes {
             return Err(bad(
                 path,
-                format!("decoded size exceeds the limit of {} bytes", limits.max_bytes),
+                format!(
+                    "decoded size exceeds the limit of {} bytes",
+                    limits.max_bytes
+                ),
             ));
         }
         bits = b;
@@ -156,7 +160,10 @@ pub fn read_tiff(path: &Path, limits: &DecodeLimits) -> Result<TiffPages, IoErro
             }
         };
         if values.iter().any(|v| !v.is_finite()) {
-            return Err(bad(path, format!("page {index} holds NaN or infinite values")));
+            return Err(bad(
+                path,
+                format!("page {index} holds NaN or infinite values"),
+            ));
         }
         let expected = npix as usize * samples;
         if values.len() < expected {

@@ -36,7 +36,10 @@ pub fn write_u16_pages(
             let mut img = enc
                 .new_image::<colortype::Gray16>(width as u32, height as u32)
                 .map_err(|e| e.to_string())?;
-            img.resolution(ResolutionUnit::Centimeter, resolution_rational(pixel_size_um));
+            img.resolution(
+                ResolutionUnit::Centimeter,
+                resolution_rational(pixel_size_um),
+            );
             if i == 0 && !description.is_empty() {
                 img.encoder()
                     .write_tag(Tag::ImageDescription, description)
@@ -60,14 +63,20 @@ pub fn write_labels(path: &Path, labels: &Array2<u32>, pixel_size_um: f64) -> Re
             let mut img = enc
                 .new_image::<colortype::Gray16>(w as u32, h as u32)
                 .map_err(|e| e.to_string())?;
-            img.resolution(ResolutionUnit::Centimeter, resolution_rational(pixel_size_um));
+            img.resolution(
+                ResolutionUnit::Centimeter,
+                resolution_rational(pixel_size_um),
+            );
             img.write_data(&data).map_err(|e| e.to_string())
         } else {
             let data: Vec<u32> = labels.iter().copied().collect();
             let mut img = enc
                 .new_image::<colortype::Gray32>(w as u32, h as u32)
                 .map_err(|e| e.to_string())?;
-            img.resolution(ResolutionUnit::Centimeter, resolution_rational(pixel_size_um));
+            img.resolution(
+                ResolutionUnit::Centimeter,
+                resolution_rational(pixel_size_um),
+            );
             img.write_data(&data).map_err(|e| e.to_string())
         }
     })
