@@ -118,18 +118,19 @@ pub fn read_tiff(path: &Path, limits: &DecodeLimits) -> Result<TiffPages, IoErro
         let ct = dec
             .colortype()
             .map_err(|e| bad(path, format!("page {index}: {}", tiff_problem(&e))))?;
-        let (samples, b) =
-            match ct {
-                ColorType::Gray(b) => (1usize, b),
-                ColorType::RGB(b) => (3, b),
-                ColorType::RGBA(b) => (4, b),
-                other => return Err(bad(
+        let (samples, b) = match ct {
+            ColorType::Gray(b) => (1usize, b),
+            ColorType::RGB(b) => (3, b),
+            ColorType::RGBA(b) => (4, b),
+            other => {
+                return Err(bad(
                     path,
                     format!(
                         "page {index} has colour type {other:?}; fishscore reads grayscale or RGB"
                     ),
-                )),
-            };
+                ))
+            }
+        };
         total_bytes += npix * samples as u64 * (b as u64).div_ceil(8);
         if total_bytes > limits.max_bytes {
             return Err(bad(

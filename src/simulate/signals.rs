@@ -139,13 +139,16 @@ fn inside(t: &Tissue, n: &SimNucleus, w: usize, h: usize, x: f64, y: f64, margin
     if !n.shape.contains(x, y, -margin) {
         return false;
     }
-    if n.overlapping {
-        return true;
-    }
+    // The point must be on this nucleus' pixels; for an overlapping
+    // nucleus, on its own or its partner's (never on a third neighbour).
     let own = |xx: f64, yy: f64| {
         let xi = xx.round() as usize;
         let yi = yy.round() as usize;
-        xi < w && yi < h && t.owner[yi * w + xi] == n.id
+        if xi >= w || yi >= h {
+            return false;
+        }
+        let o = t.owner[yi * w + xi];
+        o == n.id || (n.overlapping && o != 0 && t.nuclei[(o - 1) as usize].overlapping)
     };
     own(x, y)
         && own(x - margin, y)
