@@ -14,6 +14,7 @@ pub mod io;
 pub mod plane;
 pub mod rng;
 pub mod simulate;
+pub mod spots;
 
 pub use plane::{Case, Channel, Field, Plane};
 

@@ -3,3 +3,4 @@
 pub mod gaussian;
 
 pub use gaussian::gaussian_filter;
+pub mod rank;

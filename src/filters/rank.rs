@@ -1,0 +1,125 @@
+//! Minimum and maximum filters over square windows (van Herk / Gil-Werman,
+//! O(1) per pixel whatever the window), and the grey opening built on them.
+//! Border handling: the window is clipped to the image (as
+//! `scipy.ndimage.minimum_filter` with mode "nearest" gives the same result
+//! for min/max).
+
+use ndarray::Array2;
+use rayon::prelude::*;
+
+fn filter_1d(src: &[f32], out: &mut [f32], radius: usize, take_min: bool) {
+    let n = src.len();
+    if n == 0 {
+        return;
+    }
+    let op = |a: f32, b: f32| if take_min { a.min(b) } else { a.max(b) };
+    let w = 2 * radius + 1;
+    // Pad with the edge value so every window is full (clipped-window result).
+    let pad_v0 = src[0];
+    let pad_v1 = src[n - 1];
+    let len = n + 2 * radius;
+    let get = |i: usize| -> f32 {
+        if i < radius {
+            pad_v0
+        } else if i >= radius + n {
+            pad_v1
+        } else {
+            src[i - radius]
+        }
+    };
+    let mut g = vec![0f32; len];
+    let mut h = vec![0f32; len];
+    for start in (0..len).step_by(w) {
+        let end = (start + w).min(len);
+        g[start] = get(start);
+        for i in start + 1..end {
+            g[i] = op(g[i - 1], get(i));
+        }
+        h[end - 1] = get(end - 1);
+        for i in (start..end - 1).rev() {
+            h[i] = op(h[i + 1], get(i));
+        }
+    }
+    for (x, o) in out.iter_mut().enumerate() {
+        // Window [x, x + 2r] in padded coordinates.
+        *o = op(h[x], g[x + 2 * radius]);
+    }
+}
+
+fn filter_rows(src: &Array2<f32>, radius: usize, take_min: bool) -> Array2<f32> {
+    let (h, w) = src.dim();
+    let src = src.as_standard_layout();
+    let s = src.as_slice().expect("standard layout");
+    let mut out = Array2::<f32>::zeros((h, w));
+    out.as_slice_mut()
+        .unwrap()
+        .par_chunks_mut(w.max(1))
+        .zip(s.par_chunks(w.max(1)))
+        .for_each(|(o, i)| filter_1d(i, o, radius, take_min));
+    out
+}
+
+fn filter_2d(src: &Array2<f32>, radius: usize, take_min: bool) -> Array2<f32> {
+    let r = filter_rows(src, radius, take_min);
+    let t = super::gaussian::transpose(&r);
+    let c = filter_rows(&t, radius, take_min);
+    super::gaussian::transpose(&c)
+}
+
+/// Minimum over a `(2 radius + 1)`-square window.
+pub fn minimum_filter(src: &Array2<f32>, radius: usize) -> Array2<f32> {
+    filter_2d(src, radius, true)
+}
+
+/// Maximum over a `(2 radius + 1)`-square window.
+pub fn maximum_filter(src: &Array2<f32>, radius: usize) -> Array2<f32> {
+    filter_2d(src, radius, false)
+}
+
+/// Grey opening (erosion then dilation) with a square of side
+/// `2 radius + 1`: removes bright structures smaller than the square and
+/// keeps the background under them (the background of a white top-hat).
+pub fn grey_opening(src: &Array2<f32>, radius: usize) -> Array2<f32> {
+    maximum_filter(&minimum_filter(src, radius), radius)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn brute(src: &Array2<f32>, r: usize, take_min: bool) -> Array2<f32> {
+        let (h, w) = src.dim();
+        Array2::from_shape_fn((h, w), |(y, x)| {
+            let mut v = if take_min { f32::MAX } else { f32::MIN };
+            for yy in y.saturating_sub(r)..=(y + r).min(h - 1) {
+                for xx in x.saturating_sub(r)..=(x + r).min(w - 1) {
+                    v = if take_min {
+                        v.min(src[[yy, xx]])
+                    } else {
+                        v.max(src[[yy, xx]])
+                    };
+                }
+            }
+            v
+        })
+    }
+
+    #[test]
+    fn matches_brute_force() {
+        let mut rng = crate::rng::Rng::new(3, 0);
+        let a = Array2::from_shape_fn((23, 37), |_| rng.uniform() as f32);
+        for r in [0, 1, 2, 5, 20] {
+            assert_eq!(minimum_filter(&a, r), brute(&a, r, true), "min r={r}");
+            assert_eq!(maximum_filter(&a, r), brute(&a, r, false), "max r={r}");
+        }
+    }
+
+    #[test]
+    fn opening_removes_small_bright_spots() {
+        let mut a = Array2::<f32>::from_elem((30, 30), 10.0);
+        a[[15, 15]] = 100.0;
+        a[[15, 16]] = 100.0;
+        let o = grey_opening(&a, 2);
+        assert!(o.iter().all(|&v| v == 10.0));
+    }
+}

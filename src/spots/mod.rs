@@ -1,0 +1,436 @@
+//! Probe signals: detect MDM2 (target) and CEP12 (control) spots, count split
+//! signals once, estimate clusters, exclude autofluorescent granules and
+//! assign signals to nuclei. See docs/signals.md for the method and its
+//! measured accuracy.
+//!
+//! Per channel: difference of Gaussians at the PSF scale -> local robust
+//! noise -> maxima above `detection_threshold_sd` noise SDs -> objects
+//! (maxima connected through the signal mask) -> ring background,
+//! integrated intensity, sub-pixel position, width. Per field: granules
+//! (broad, in both channels) -> single-copy reference intensity ->
+//! clusters and copies -> split merging -> nuclei.
+
+pub mod assign;
+pub mod clusters;
+pub mod detect;
+pub mod granules;
+pub mod objects;
+pub mod reference;
+pub mod splits;
+
+use crate::filters::gaussian_filter;
+use crate::plane::{Channel, Field, Plane};
+use ndarray::Array2;
+use objects::{ObjectParams, SpotObject};
+use serde::Serialize;
+
+/// Parameters of signal detection. Lengths in micrometres; thresholds in
+/// units of the image's own noise, so no per-slide tuning is needed.
+#[derive(Debug, Clone, Serialize)]
+pub struct SpotParams {
+    /// Full width at half maximum of the probe PSF in um: the starting
+    /// scale; refined from the image's own isolated signals when
+    /// `estimate_psf` is on (0.35 um: typical of 60-100x oil objectives for
+    /// orange/green fluorophores).
+    pub psf_fwhm_um: f64,
+    /// Measure the PSF width from the image's isolated signals.
+    pub estimate_psf: bool,
+    /// Detection threshold: DoG response in local robust noise SDs. 4.5
+    /// keeps false maxima under about 1 per 100 nuclei in background-only
+    /// channels (docs/signals.md).
+    pub detection_threshold_sd: f64,
+    /// Region threshold (smoothed top-hat in local noise SDs) that groups
+    /// maxima into one object and bounds clusters.
+    pub region_threshold_sd: f64,
+    /// Two signals of one colour closer than this (centre to centre) with
+    /// comparable brightness count as one split signal (about one signal
+    /// diameter; domain brief).
+    pub split_distance_um: f64,
+    /// Brightness ratio (brighter / dimmer) under which two close signals
+    /// are "comparable" and merge as a split signal.
+    pub split_max_brightness_ratio: f64,
+    /// An object becomes a cluster when it holds at least this many
+    /// single-copy intensities and is multi-peaked or wider than a PSF.
+    pub cluster_min_copies: f64,
+    /// Largest cluster radius in um (sets the background window).
+    pub max_cluster_radius_um: f64,
+    /// Default cluster estimator.
+    pub cluster_estimator: ClusterEstimator,
+    /// A nucleus whose target estimate exceeds this is flagged "too
+    /// numerous to count" (clinical reports write ">20").
+    pub tntc_copies: u32,
+    /// Signals within this distance outside a nucleus mask still belong to it.
+    pub rim_tolerance_um: f64,
+    /// Granules: centres closer than this in both channels...
+    pub granule_coloc_um: f64,
+    /// ...and both wider than this many PSF sigmas.
+    pub granule_width_factor: f64,
+}
+
+impl Default for SpotParams {
+    fn default() -> Self {
+        SpotParams {
+            psf_fwhm_um: 0.35,
+            estimate_psf: true,
+            detection_threshold_sd: 4.5,
+            region_threshold_sd: 2.5,
+            split_distance_um: 1.0,
+            split_max_brightness_ratio: 3.0,
+            cluster_min_copies: 2.5,
+            max_cluster_radius_um: 1.5,
+            cluster_estimator: ClusterEstimator::Intensity,
+            tntc_copies: 20,
+            rim_tolerance_um: 0.3,
+            granule_coloc_um: 0.5,
+            granule_width_factor: 1.6,
+        }
+    }
+}
+
+/// How cluster copy numbers are estimated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ClusterEstimator {
+    /// Integrated intensity / single-copy intensity.
+    Intensity,
+    /// Reference spots fitted into the cluster.
+    Mixture,
+}
+
+/// What a signal row stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignalKind {
+    /// One dot, one copy.
+    Single,
+    /// Two dots closer than the split distance: one copy.
+    SplitMerged,
+    /// A cluster of many copies (estimated).
+    Cluster,
+    /// An autofluorescent granule (in both channels): not a signal, 0 copies.
+    Granule,
+}
+
+impl SignalKind {
+    /// Name in spots.csv.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignalKind::Single => "single",
+            SignalKind::SplitMerged => "split_merged",
+            SignalKind::Cluster => "cluster",
+            SignalKind::Granule => "granule",
+        }
+    }
+}
+
+/// One reported signal.
+#[derive(Debug, Clone, Serialize)]
+pub struct Signal {
+    /// Probe channel.
+    pub channel: Channel,
+    /// Position in px (origin at the centre of the top-left pixel).
+    pub x: f64,
+    /// Position in px.
+    pub y: f64,
+    /// Nucleus label (0 = outside every nucleus).
+    pub nucleus: u32,
+    /// Background-corrected integrated intensity.
+    pub intensity: f64,
+    /// Copies counted (0 for granules).
+    pub copies: u32,
+    /// Intensity / single-copy reference.
+    pub copies_intensity: f64,
+    /// Copies by reference-spot fitting (clusters only).
+    pub copies_mixture: Option<u32>,
+    /// Single, split_merged, cluster or granule.
+    pub kind: SignalKind,
+    /// Dots merged into this row (2 for a split pair).
+    pub dots: u32,
+    /// Peak height over local background noise SD.
+    pub snr: f64,
+    /// Second-moment width in um.
+    pub width_um: f64,
+}
+
+/// Per-channel quality figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChannelQc {
+    /// Channel.
+    pub channel: Channel,
+    /// PSF sigma used, in um (estimated or given).
+    pub psf_sigma_um: f64,
+    /// Whether the PSF sigma came from the image.
+    pub psf_estimated: bool,
+    /// Integrated intensity of one copy.
+    pub reference_intensity: Option<f64>,
+    /// Where the reference came from: "image", "other_channel", "none".
+    pub reference_source: String,
+    /// Median SNR of single signals.
+    pub median_snr: Option<f64>,
+    /// Signals detected (rows, granules excluded).
+    pub signals: usize,
+    /// Share of single signals whose SNR is under 4 (faint probe warning).
+    pub faint_share: Option<f64>,
+}
+
+/// Everything found in one field's probe channels.
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldSignals {
+    /// Signals of both channels (granules included with kind granule).
+    pub signals: Vec<Signal>,
+    /// Granules excluded.
+    pub granules_excluded: usize,
+    /// Per-channel QC.
+    pub qc: Vec<ChannelQc>,
+}
+
+struct ChannelObjects {
+    objects: Vec<SpotObject>,
+    sigma_px: f64,
+    estimated: bool,
+}
+
+fn detect_objects(
+    plane: &Plane,
+    labels: &Array2<u32>,
+    p: &SpotParams,
+    sigma_px: f64,
+) -> Vec<SpotObject> {
+    let px = plane.pixel_size_um;
+    let img = &plane.data;
+    let (dog, smooth) = detect::difference_of_gaussians(img, sigma_px, 2.0);
+    let block = ((8.0 / px).round() as usize).max(32);
+    let thr = detect::local_threshold(&dog, block, p.detection_threshold_sd);
+    let maxima = detect::peak_local_max(&dog, &thr, sigma_px.round().max(1.0) as usize);
+    // Objects grow on a band-pass from the PSF scale to the cluster scale:
+    // clusters (up to `max_cluster_radius_um`) stay whole, while anything
+    // nucleus-sized (bleed-through, nuclear background, autofluorescent
+    // tissue) is removed, so a spot on a bright structure stays a spot.
+    let sigma_c = (0.5 * p.max_cluster_radius_um / px).max(2.0 * sigma_px);
+    let coarse = gaussian_filter(img, sigma_c);
+    let mut band = smooth;
+    band.zip_mut_with(&coarse, |a, b| *a -= *b);
+    let floor = detect::local_threshold(&band, block, p.region_threshold_sd);
+    let op = ObjectParams {
+        sigma: sigma_px,
+        aperture_margin: (1.5 * sigma_px).ceil() as usize,
+        ring_width: (2.0 * sigma_px).ceil().max(3.0) as usize,
+        peak_fraction: 0.2,
+        max_region_px: (std::f64::consts::PI * (2.0 * p.max_cluster_radius_um / px).powi(2))
+            as usize,
+    };
+    objects::build_objects(img, &band, &floor, &maxima, labels, &op)
+}
+
+fn channel_objects(plane: &Plane, labels: &Array2<u32>, p: &SpotParams) -> ChannelObjects {
+    let px = plane.pixel_size_um;
+    let nominal = p.psf_fwhm_um / (2.0 * (2.0 * std::f64::consts::LN_2).sqrt()) / px;
+    let objects = detect_objects(plane, labels, p, nominal);
+    if !p.estimate_psf {
+        return ChannelObjects {
+            objects,
+            sigma_px: nominal,
+            estimated: false,
+        };
+    }
+    // Core width of bright isolated single-maximum signals.
+    let mut w2: Vec<f64> = objects
+        .iter()
+        .filter(|o| o.n_maxima == 1 && o.noise > 0.0 && o.flux > 0.0)
+        .filter(|o| o.flux / (2.0 * std::f64::consts::PI * nominal * nominal) > 8.0 * o.noise)
+        .map(|o| o.width_px * o.width_px)
+        .collect();
+    if w2.len() < 20 {
+        return ChannelObjects {
+            objects,
+            sigma_px: nominal,
+            estimated: false,
+        };
+    }
+    w2.sort_by(|a, b| a.total_cmp(b));
+    let sigma = w2[w2.len() / 2].sqrt().clamp(0.6 * nominal, 1.8 * nominal);
+    if (sigma / nominal - 1.0).abs() < 0.1 {
+        return ChannelObjects {
+            objects,
+            sigma_px: nominal,
+            estimated: true,
+        };
+    }
+    ChannelObjects {
+        objects: detect_objects(plane, labels, p, sigma),
+        sigma_px: sigma,
+        estimated: true,
+    }
+}
+
+/// Detects, classifies and assigns the probe signals of one field.
+/// `labels` is the nucleus label image of the field (0 = background).
+pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> FieldSignals {
+    let px = field.pixel_size_um();
+    let (t, c) = rayon::join(
+        || channel_objects(&field.target, labels, p),
+        || channel_objects(&field.control, labels, p),
+    );
+    let sigma_g = 0.5 * (t.sigma_px + c.sigma_px);
+    let granule_pairs = granules::find_granules(
+        &t.objects,
+        &c.objects,
+        sigma_g,
+        (p.granule_coloc_um / px).max(2.0),
+        p.granule_width_factor,
+    );
+    let mut t_gran = vec![false; t.objects.len()];
+    let mut c_gran = vec![false; c.objects.len()];
+    for &(i, j) in &granule_pairs {
+        t_gran[i] = true;
+        c_gran[j] = true;
+    }
+    let live = |objs: &[SpotObject], g: &[bool]| -> Vec<usize> {
+        (0..objs.len()).filter(|&i| !g[i]).collect()
+    };
+    let t_live = live(&t.objects, &t_gran);
+    let c_live = live(&c.objects, &c_gran);
+    let own_reference = |objs: &[SpotObject], idx: &[usize], sigma: f64| {
+        reference::single_signal_reference(
+            &idx.iter().map(|&i| &objs[i]).collect::<Vec<_>>(),
+            sigma,
+            10,
+        )
+    };
+    let t_own = own_reference(&t.objects, &t_live, t.sigma_px);
+    let c_own = own_reference(&c.objects, &c_live, c.sigma_px);
+    // A channel with too few isolated signals (e.g. all target copies in
+    // clusters) borrows the other channel's single-copy intensity; the QC
+    // says so.
+    let pick = |own: Option<f64>, other: Option<f64>| match (own, other) {
+        (Some(r), _) => (Some(r), "image"),
+        (None, Some(r)) => (Some(r), "other_channel"),
+        (None, None) => (None, "none"),
+    };
+    let (t_ref, t_src) = pick(t_own, c_own);
+    let (c_ref, c_src) = pick(c_own, t_own);
+
+    let w = field.target.width();
+    let rim = p.rim_tolerance_um / px;
+    let mut signals = Vec::new();
+    let mut qc = Vec::new();
+    for (channel, objs, gran, reference, src, sigma, est) in [
+        (
+            Channel::Target,
+            &t.objects,
+            &t_gran,
+            t_ref,
+            t_src,
+            t.sigma_px,
+            t.estimated,
+        ),
+        (
+            Channel::Control,
+            &c.objects,
+            &c_gran,
+            c_ref,
+            c_src,
+            c.sigma_px,
+            c.estimated,
+        ),
+    ] {
+        let peak_of = |o: &SpotObject| o.flux / (2.0 * std::f64::consts::PI * sigma * sigma);
+        let mut rows: Vec<Signal> = objs
+            .iter()
+            .zip(gran.iter())
+            .map(|(o, &g)| {
+                let ci = reference
+                    .map(|r| clusters::copies_by_intensity(o.flux, r))
+                    .unwrap_or(1.0);
+                let wide = o.width_px > 1.5 * sigma + 0.5;
+                let (kind, copies, mixture) = if g {
+                    (SignalKind::Granule, 0, None)
+                } else if ci >= p.cluster_min_copies && (o.n_maxima >= 2 || wide) {
+                    let m = reference
+                        .map(|r| clusters::copies_by_mixture(&o.aperture, w, sigma, r, 400) as u32);
+                    let chosen = match p.cluster_estimator {
+                        ClusterEstimator::Intensity => ci.round().max(2.0) as u32,
+                        ClusterEstimator::Mixture => m.unwrap_or(ci.round() as u32).max(2),
+                    };
+                    (SignalKind::Cluster, chosen, m)
+                } else if o.n_maxima >= 2 {
+                    (SignalKind::SplitMerged, 1, None)
+                } else {
+                    (SignalKind::Single, 1, None)
+                };
+                Signal {
+                    channel,
+                    x: o.x,
+                    y: o.y,
+                    nucleus: assign::assign_to_nucleus(labels, o.x, o.y, rim),
+                    intensity: o.flux,
+                    copies,
+                    copies_intensity: ci,
+                    copies_mixture: mixture,
+                    kind,
+                    dots: o.n_maxima as u32,
+                    snr: if o.noise > 0.0 {
+                        peak_of(o) / o.noise
+                    } else {
+                        0.0
+                    },
+                    width_um: o.width_px * px,
+                }
+            })
+            .collect();
+        rows = splits::merge_split_signals(
+            rows,
+            p.split_distance_um / px,
+            p.split_max_brightness_ratio,
+        );
+        let singles: Vec<f64> = rows
+            .iter()
+            .filter(|s| s.kind == SignalKind::Single)
+            .map(|s| s.snr)
+            .collect();
+        let mut sorted = singles.clone();
+        sorted.sort_by(|a, b| a.total_cmp(b));
+        qc.push(ChannelQc {
+            channel,
+            psf_sigma_um: sigma * px,
+            psf_estimated: est,
+            reference_intensity: reference,
+            reference_source: src.to_string(),
+            median_snr: (!sorted.is_empty()).then(|| sorted[sorted.len() / 2]),
+            signals: rows
+                .iter()
+                .filter(|s| s.kind != SignalKind::Granule)
+                .count(),
+            faint_share: (!singles.is_empty()).then(|| {
+                singles.iter().filter(|&&s| s < 4.0).count() as f64 / singles.len() as f64
+            }),
+        });
+        signals.extend(rows);
+    }
+    FieldSignals {
+        signals,
+        granules_excluded: granule_pairs.len(),
+        qc,
+    }
+}
+
+/// Per-nucleus counts from signals: `(target, control, has_cluster)`,
+/// indexed by nucleus label (index 0 = outside nuclei).
+pub fn count_per_nucleus(signals: &[Signal], n_labels: usize) -> Vec<(u32, u32, bool)> {
+    let mut out = vec![(0u32, 0u32, false); n_labels + 1];
+    for s in signals {
+        let i = s.nucleus as usize;
+        if i >= out.len() {
+            continue;
+        }
+        match s.channel {
+            Channel::Target => {
+                out[i].0 += s.copies;
+                out[i].2 |= s.kind == SignalKind::Cluster;
+            }
+            Channel::Control => out[i].1 += s.copies,
+            Channel::Dapi => {}
+        }
+    }
+    out
+}

@@ -1,0 +1,38 @@
+//! The intensity of one copy: the typical integrated intensity of isolated,
+//! PSF-sized, single-maximum signals in the same channel and image.
+
+use super::objects::SpotObject;
+
+/// Median integrated intensity of single-copy-like objects (one maximum,
+/// width under 1.5 PSF sigma, positive flux), trimmed once at 2x the first
+/// median so unresolved doublets do not pull it up. `None` with fewer than
+/// `min_count` such objects.
+pub fn single_signal_reference(
+    objects: &[&SpotObject],
+    sigma: f64,
+    min_count: usize,
+) -> Option<f64> {
+    let mut v: Vec<f64> = objects
+        .iter()
+        .filter(|o| o.n_maxima == 1 && o.flux > 0.0 && o.width_px < 1.5 * sigma + 0.5)
+        .map(|o| o.flux)
+        .collect();
+    if v.len() < min_count {
+        return None;
+    }
+    let med = |v: &mut Vec<f64>| {
+        v.sort_by(|a, b| a.total_cmp(b));
+        let n = v.len();
+        if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            0.5 * (v[n / 2 - 1] + v[n / 2])
+        }
+    };
+    let m0 = med(&mut v);
+    v.retain(|&f| f < 2.0 * m0 && f > 0.25 * m0);
+    if v.len() < min_count {
+        return Some(m0);
+    }
+    Some(med(&mut v))
+}
