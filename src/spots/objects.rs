@@ -24,8 +24,12 @@ pub struct SpotObject {
     pub n_maxima: usize,
     /// Pixels of the signal region (above the region threshold).
     pub area_px: usize,
-    /// Second-moment radius (Gaussian sigma equivalent) in px.
+    /// Gaussian-equivalent width (sigma) in px, from photometry.
     pub width_px: f64,
+    /// Background-corrected mean of the image under a PSF-sized Gaussian
+    /// window at the position (a low-noise peak measure, half the peak
+    /// height for a PSF-sized spot).
+    pub smoothed_peak: f64,
     /// Aperture pixels (row-major indices) and their background-corrected values.
     pub aperture: Vec<(u32, f32)>,
 }
@@ -107,6 +111,11 @@ pub fn core_width(aperture: &[(u32, f32)], w: usize, x: f64, y: f64) -> f64 {
 /// Uses every pixel with a weight, so it is far less noise-sensitive than a
 /// thresholded second moment; a cluster or granule comes out wide.
 pub fn photometric_width(img: &Array2<f32>, bg: f64, x: f64, y: f64, flux: f64, k: f64) -> f64 {
+    width_from_photometry(gaussian_weighted_mean(img, bg, x, y, k), flux, k)
+}
+
+/// Mean of `img - bg` under a normalised Gaussian window of sigma `k` at `(x, y)`.
+pub fn gaussian_weighted_mean(img: &Array2<f32>, bg: f64, x: f64, y: f64, k: f64) -> f64 {
     let (h, w) = img.dim();
     let r = (3.0 * k).ceil().max(2.0) as i64;
     let (cx, cy) = (x.round() as i64, y.round() as i64);
@@ -119,13 +128,22 @@ pub fn photometric_width(img: &Array2<f32>, bg: f64, x: f64, y: f64, flux: f64, 
             g += wgt;
         }
     }
-    if s <= 0.0 || g <= 0.0 || flux <= 0.0 {
+    if g > 0.0 {
+        s / g
+    } else {
+        0.0
+    }
+}
+
+/// Width from the Gaussian-weighted mean and the integrated intensity (see
+/// [`photometric_width`]).
+pub fn width_from_photometry(mean: f64, flux: f64, k: f64) -> f64 {
+    if mean <= 0.0 || flux <= 0.0 {
         return 0.0;
     }
     // With a normalised kernel, mean = A sigma^2 / (sigma^2 + k^2) and
     // flux = 2 pi sigma^2 A, so mean / flux = 1 / (2 pi (sigma^2 + k^2)).
-    let ratio = (s / g) / flux;
-    let s2 = 1.0 / (2.0 * std::f64::consts::PI * ratio) - k * k - 1.0 / 12.0;
+    let s2 = flux / (2.0 * std::f64::consts::PI * mean) - k * k - 1.0 / 12.0;
     s2.max(0.0).sqrt()
 }
 
@@ -322,7 +340,8 @@ pub fn build_objects(
             } else {
                 (sx as f64, sy as f64)
             };
-            let width_px = photometric_width(img, background, x, y, flux, p.sigma);
+            let smoothed_peak = gaussian_weighted_mean(img, background, x, y, p.sigma);
+            let width_px = width_from_photometry(smoothed_peak, flux, p.sigma);
             SpotObject {
                 x,
                 y,
@@ -332,6 +351,7 @@ pub fn build_objects(
                 n_maxima: n_max[k],
                 area_px: region.len(),
                 width_px,
+                smoothed_peak,
                 aperture,
             }
         })
