@@ -61,6 +61,15 @@ fn main() {
     {
         p.cluster_estimator = ClusterEstimator::Mixture;
     }
+    if let Ok(v) = std::env::var("FS_DET") {
+        p.detection_threshold_sd = v.parse().unwrap();
+    }
+    if let Ok(v) = std::env::var("FS_OBJ") {
+        p.object_threshold_sd = v.parse().unwrap();
+    }
+    if let Ok(v) = std::env::var("FS_EDGE") {
+        p.edge_ratio = v.parse().unwrap();
+    }
     let cases: Vec<_> = if root.join("truth.json").exists() {
         vec![root.to_path_buf()]
     } else {

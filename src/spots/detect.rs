@@ -162,6 +162,24 @@ pub fn peak_local_max(
     rows.into_iter().flatten().collect()
 }
 
+/// Edge rejection (Lowe 2004, SIFT section 4.1): a maximum of a
+/// difference-of-Gaussians lying on an edge or ridge has one principal
+/// curvature much larger than the other. Keeps `(x, y)` when the Hessian
+/// of `img` there is negative definite with `tr^2 / det < (r + 1)^2 / r`.
+pub fn is_blob(img: &Array2<f32>, x: usize, y: usize, r: f64) -> bool {
+    let (h, w) = img.dim();
+    if x == 0 || y == 0 || x + 1 >= w || y + 1 >= h {
+        return true;
+    }
+    let v = |dx: i64, dy: i64| img[[(y as i64 + dy) as usize, (x as i64 + dx) as usize]] as f64;
+    let dxx = v(1, 0) + v(-1, 0) - 2.0 * v(0, 0);
+    let dyy = v(0, 1) + v(0, -1) - 2.0 * v(0, 0);
+    let dxy = 0.25 * (v(1, 1) + v(-1, -1) - v(1, -1) - v(-1, 1));
+    let tr = dxx + dyy;
+    let det = dxx * dyy - dxy * dxy;
+    tr < 0.0 && det > 0.0 && tr * tr / det < (r + 1.0).powi(2) / r
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -333,7 +333,11 @@ pub fn build_objects(
                     cs += v;
                 }
             }
-            let (x, y) = if n_max[k] == 1 {
+            // Gaussian-mask fit from the seed for compact objects; the
+            // intensity centroid for extended ones (clusters).
+            let compact =
+                region.len() as f64 <= 4.0 * std::f64::consts::PI * (2.0 * p.sigma).powi(2);
+            let (x, y) = if n_max[k] == 1 || compact {
                 gaussian_mask_position(img, background, sx as f64, sy as f64, p.sigma)
             } else if cs > 0.0 {
                 (cx / cs, cy / cs)

@@ -4,7 +4,8 @@
 use super::objects::SpotObject;
 
 /// Median integrated intensity of single-copy-like objects (one maximum,
-/// width under 2 PSF sigmas: a narrower cut would select by flux noise and bias the reference low, positive flux), trimmed once at 2x the first
+/// width under 1.5 PSF sigmas: small clusters are wider; a much narrower cut
+/// would select by flux noise and bias the reference low, positive flux), trimmed once at 2x the first
 /// median so unresolved doublets do not pull it up. `None` with fewer than
 /// `min_count` such objects.
 pub fn single_signal_reference(
@@ -14,7 +15,7 @@ pub fn single_signal_reference(
 ) -> Option<f64> {
     let mut v: Vec<f64> = objects
         .iter()
-        .filter(|o| o.n_maxima == 1 && o.flux > 0.0 && o.width_px < 2.0 * sigma)
+        .filter(|o| o.n_maxima == 1 && o.flux > 0.0 && o.width_px < 1.5 * sigma)
         .map(|o| o.flux)
         .collect();
     if v.len() < min_count {
