@@ -11,6 +11,7 @@ pub mod cli;
 pub mod evaluate;
 pub mod filters;
 pub mod io;
+pub mod nuclei;
 pub mod plane;
 pub mod rng;
 pub mod simulate;

@@ -1,0 +1,349 @@
+//! Nuclei: segment the DAPI counterstain, split touching nuclei, measure
+//! them and decide which may be scored. See docs/nuclei.md for the method,
+//! its references and its measured accuracy.
+//!
+//! Per field ([`segment_nuclei`]): block-averaged working image -> smoothing
+//! at the chromatin scale -> local background -> Otsu threshold -> per-clump
+//! half-maximum mask -> distance transform -> watershed whose basins merge
+//! unless a real neck separates them -> overlap lenses cut out -> outlines
+//! refined at full resolution at each nucleus' own half maximum ->
+//! measurements. Per case ([`classify`]): scorability with a reason, from
+//! thresholds relative to the case's own nuclei.
+
+pub mod background;
+pub mod concave;
+pub mod edt;
+pub mod intensity;
+pub mod measure;
+pub mod morphology;
+pub mod overlap;
+pub mod refine;
+pub mod resample;
+pub mod scorability;
+pub mod threshold;
+pub mod watershed;
+
+use crate::filters::gaussian_filter;
+use crate::plane::Plane;
+use ndarray::Array2;
+use serde::Serialize;
+
+pub use scorability::{classify, ExclusionReason};
+
+/// Parameters of nucleus segmentation and scorability. Lengths in um; the
+/// defaults describe interphase nuclei in FFPE sections (6-15 um across,
+/// domain brief) and are converted with the image's pixel size.
+#[derive(Debug, Clone, Serialize)]
+pub struct NucleusParams {
+    /// Typical nucleus diameter in um (sets the background block size).
+    pub nucleus_diameter_um: f64,
+    /// Segmentation runs on block means of about this pixel size (um):
+    /// nuclei stay 30+ px across, and outlines are refined at full
+    /// resolution afterwards.
+    pub working_pixel_um: f64,
+    /// Gaussian smoothing (um) that suppresses chromatin texture and noise
+    /// before thresholding (the scale of chromatin granules, ~0.3 um).
+    pub smoothing_um: f64,
+    /// A nucleus' outline lies where its DAPI falls to this fraction of its
+    /// own level (0.5: the half-maximum contour of a blurred edge).
+    pub edge_level: f64,
+    /// Watershed: two parts stay separate only when the neck between them
+    /// is narrower than this fraction of the smaller part's inscribed
+    /// radius (1 = never merge, 0 = never split).
+    pub split_neck_ratio: f64,
+    /// Watershed: a part split off must have an inscribed radius of at
+    /// least this (um); smaller bulges are lobes of one nucleus.
+    pub min_split_radius_um: f64,
+    /// Overlap: DAPI this many times a nucleus' base level marks a zone
+    /// where two nuclei lie on each other (two layers give 2x).
+    pub overlap_brightness: f64,
+    /// Overlap: smallest bright zone (um^2) that counts.
+    pub min_overlap_area_um2: f64,
+    /// Objects under this diameter (um, area-equivalent) are debris.
+    pub min_diameter_um: f64,
+    /// too_small: area under this fraction of the case's median nucleus area.
+    pub small_area_fraction: f64,
+    /// too_large: area over this multiple of the case's median nucleus area.
+    pub large_area_factor: f64,
+    /// out_of_focus: outline blur (edge sigma) over this multiple of the
+    /// case's median outline blur.
+    pub focus_blur_factor: f64,
+    /// out_of_focus also needs the outline blur to exceed this (um): a
+    /// sharp case's spread alone never marks a nucleus out of focus.
+    pub focus_min_blur_um: f64,
+    /// Concave-point splitting: regions at least this convex are left
+    /// whole (a single nucleus is nearly convex, 0.9+).
+    pub concave_max_solidity: f64,
+    /// Concave-point splitting: a notch must be at least this deep (um).
+    pub concave_min_depth_um: f64,
+    /// Concave-point splitting: (depth of both notches) / (cut length)
+    /// must reach this; a cut between shallow dents across a wide body is
+    /// not a contact line.
+    pub concave_min_saliency: f64,
+    /// Intensity splitting: a piece whose two Otsu classes differ in mean
+    /// DAPI by at least this factor, each a solid nucleus-sized body, is two
+    /// nuclei (cell-to-cell DAPI content varies by ~20-50 %).
+    pub intensity_split_ratio: f64,
+    /// Intensity splitting: smoothing (um) that averages chromatin texture.
+    pub intensity_split_smoothing_um: f64,
+    /// Solidity (area / convex hull) under which an unsplit region is a
+    /// clump of overlapping nuclei.
+    pub min_solidity: f64,
+}
+
+impl Default for NucleusParams {
+    fn default() -> Self {
+        NucleusParams {
+            nucleus_diameter_um: 9.0,
+            working_pixel_um: 0.2,
+            smoothing_um: 0.3,
+            edge_level: 0.5,
+            split_neck_ratio: 0.85,
+            min_split_radius_um: 2.0,
+            overlap_brightness: 1.6,
+            min_overlap_area_um2: 3.0,
+            min_diameter_um: 4.0,
+            small_area_fraction: 0.3,
+            large_area_factor: 3.0,
+            focus_blur_factor: 2.0,
+            focus_min_blur_um: 0.6,
+            concave_max_solidity: 0.92,
+            concave_min_depth_um: 0.4,
+            concave_min_saliency: 0.15,
+            intensity_split_ratio: 1.3,
+            intensity_split_smoothing_um: 0.8,
+            min_solidity: 0.8,
+        }
+    }
+}
+
+/// One segmented nucleus with its measurements.
+#[derive(Debug, Clone, Serialize)]
+pub struct Nucleus {
+    /// Label value in the field's label image (1..).
+    pub id: u32,
+    /// Centroid column in px (origin at the centre of the top-left pixel).
+    pub x: f64,
+    /// Centroid row in px.
+    pub y: f64,
+    /// Area in um^2.
+    pub area_um2: f64,
+    /// Perimeter in um.
+    pub perimeter_um: f64,
+    /// Area / convex hull area.
+    pub solidity: f64,
+    /// Eccentricity of the equal-moment ellipse.
+    pub eccentricity: f64,
+    /// Mean background-corrected DAPI (image units).
+    pub mean_dapi: f64,
+    /// Integrated background-corrected DAPI (image units x px).
+    pub integrated_dapi: f64,
+    /// Blur of the outline: sigma (um) of the Gaussian edge that gives the
+    /// measured outline gradient (in focus: optics + smoothing, ~0.3-0.4 um).
+    pub edge_blur_um: f64,
+    /// Focus score: 1 / edge_blur_um (higher = sharper).
+    pub focus_score: f64,
+    /// Touches the image border.
+    pub touches_border: bool,
+    /// A bright zone of two stacked nuclei lies in or against it.
+    pub overlap_evidence: bool,
+    /// May be scored (morphology); set by [`classify`].
+    pub scorable: bool,
+    /// Why not, when not scorable.
+    pub reason: Option<ExclusionReason>,
+    /// Bounding box `[x0, y0, x1, y1]` in px (inclusive).
+    pub bbox: [usize; 4],
+}
+
+/// One field's segmentation.
+#[derive(Debug, Clone)]
+pub struct Segmentation {
+    /// Label image (0 background, value = nucleus id), full resolution.
+    pub labels: Array2<u32>,
+    /// The nuclei, ordered by id.
+    pub nuclei: Vec<Nucleus>,
+    /// Otsu threshold used (background-corrected DAPI units).
+    pub threshold: f32,
+    /// Working-scale binning factor.
+    pub binning: usize,
+}
+
+/// Segments the nuclei of one DAPI plane. Scorability is left for
+/// [`classify`], which needs every field of the case.
+pub fn segment_nuclei(dapi: &Plane, p: &NucleusParams) -> Segmentation {
+    let px = dapi.pixel_size_um;
+    let (h, w) = dapi.data.dim();
+    let f = ((p.working_pixel_um / px).floor() as usize).max(1);
+    let pw = px * f as f64;
+    let img_w = resample::bin_mean(&dapi.data, f);
+    let smooth_w = gaussian_filter(&img_w, p.smoothing_um / pw);
+    // Background from the pixels outside a first Otsu mask.
+    let all: Vec<f32> = smooth_w.iter().copied().collect();
+    let t0 = threshold::threshold_otsu(&all).unwrap_or(f32::INFINITY);
+    let fg0 = smooth_w.mapv(|v| v > t0);
+    let block = ((2.0 * p.nucleus_diameter_um / pw).round() as usize).max(8);
+    let bg_w = background::block_background(&smooth_w, &fg0, block);
+    let mut contrast_w = smooth_w.clone();
+    contrast_w.zip_mut_with(&bg_w, |a, b| *a -= *b);
+    let call: Vec<f32> = contrast_w.iter().copied().collect();
+    let t1 = threshold::threshold_otsu(&call).unwrap_or(f32::INFINITY).max(0.0);
+    // Holes up to a small nucleus' area are nucleoli or pale chromatin;
+    // larger enclosed background is the space between a ring of nuclei.
+    let max_hole = (std::f64::consts::PI * (0.5 * p.min_diameter_um / pw).powi(2)) as usize;
+    let mask0 = morphology::fill_small_holes(&contrast_w.mapv(|v| v > t1), max_hole);
+    // Per clump: half of its own level, so touching nuclei separated by a
+    // blurred dim seam come apart and outlines sit at half maximum.
+    let (clumps, nc) = morphology::label(&mask0);
+    let mut per: Vec<Vec<f32>> = vec![Vec::new(); nc as usize + 1];
+    for (&l, &c) in clumps.iter().zip(contrast_w.iter()) {
+        if l != 0 {
+            per[l as usize].push(c);
+        }
+    }
+    let clump_level: Vec<f32> = per
+        .iter()
+        .map(|v| threshold::median(v).unwrap_or(0.0) * p.edge_level as f32)
+        .collect();
+    let mask1 = Array2::from_shape_fn(mask0.dim(), |(y, x)| {
+        let l = clumps[[y, x]];
+        l != 0 && contrast_w[[y, x]] >= clump_level[l as usize]
+    });
+    let mask1 = morphology::fill_small_holes(&mask1, max_hole);
+    // Double layers (two nuclei stacked) come out of the mask before
+    // touching nuclei are split; they are shared out afterwards.
+    let radius = ((0.5 * p.nucleus_diameter_um / pw).round() as usize).max(2);
+    let layer = overlap::local_layer_level(&contrast_w, &mask1, radius, (radius / 4).max(1), 0.4);
+    let lens_px = (p.min_overlap_area_um2 / (pw * pw)).ceil() as usize;
+    let lens = overlap::double_layer_zones(&contrast_w, &mask1, &layer, p.overlap_brightness as f32, lens_px);
+    let single = Array2::from_shape_fn(mask1.dim(), |(y, x)| {
+        mask1[[y, x]]
+            && !morphology::N8.iter().chain(std::iter::once(&(0, 0))).any(|&(dy, dx)| {
+                let (ny, nx) = (y as i64 + dy, x as i64 + dx);
+                ny >= 0 && nx >= 0 && ny < lens.nrows() as i64 && nx < lens.ncols() as i64 && lens[[ny as usize, nx as usize]]
+            })
+    });
+    // Clumps cut along lines between the notches of their outline, then
+    // every piece split at the necks of its distance map.
+    let min_area_w = std::f64::consts::PI * (0.5 * p.min_diameter_um / pw).powi(2);
+    let (pieces, n_pieces) = morphology::label(&single);
+    let crule = concave::ConcaveRule {
+        max_solidity: p.concave_max_solidity,
+        min_depth: p.concave_min_depth_um / pw,
+        min_saliency: p.concave_min_saliency,
+        min_part_px: (0.5 * min_area_w).ceil() as usize,
+        min_facing: 0.5,
+    };
+    let (pieces, _) = concave::split_concave(&pieces, n_pieces, &crule);
+    let separated = Array2::from_shape_fn(pieces.dim(), |(y, x)| {
+        let l = pieces[[y, x]];
+        l != 0
+            && morphology::N4.iter().all(|&(dy, dx)| {
+                let (ny, nx) = (y as i64 + dy, x as i64 + dx);
+                ny < 0
+                    || nx < 0
+                    || ny >= pieces.nrows() as i64
+                    || nx >= pieces.ncols() as i64
+                    || {
+                        let m = pieces[[ny as usize, nx as usize]];
+                        m == l || m == 0
+                    }
+            })
+    });
+    let dist = gaussian_filter(&edt::distance_transform_edt(&separated), 1.0);
+    let rule = watershed::SplitRule {
+        min_peak: (p.min_split_radius_um / pw) as f32,
+        max_saddle_ratio: p.split_neck_ratio as f32,
+        min_dynamic: (0.3 / pw) as f32,
+    };
+    let (lab_w, n_w) = watershed::watershed_dynamics(&dist, &separated, &rule);
+    if let Ok(d) = std::env::var("FS_DEBUG_DIR") {
+        let d = std::path::Path::new(&d);
+        let _ = crate::io::tiff_write::write_labels(&d.join("mask1.tif"), &mask1.mapv(|v| v as u32), pw);
+        let _ = crate::io::tiff_write::write_labels(&d.join("ws.tif"), &lab_w, pw);
+        let _ = crate::io::tiff_write::write_labels(&d.join("dist.tif"), &dist.mapv(|v| (v * 10.0) as u32), pw);
+    }
+    // Pieces made of a dim and a bright nucleus come apart by level
+    // (smoothed at a nucleus-radius fraction so chromatin texture averages out).
+    let smooth_i = gaussian_filter(&contrast_w, p.intensity_split_smoothing_um / pw);
+    let irule = intensity::IntensityRule {
+        min_level_ratio: p.intensity_split_ratio as f32,
+        min_part_px: (0.5 * min_area_w).ceil() as usize,
+        min_coherence: 0.85,
+        rim_px: ((p.intensity_split_smoothing_um + 0.5) / pw) as f32,
+    };
+    let (mut lab_w, n_w) = intensity::split_by_intensity(&lab_w, n_w, &smooth_i, &irule);
+    let flagged = overlap::share_lenses(&mut lab_w, &mask1, &lens);
+    // Full resolution: each label's outline at its own half maximum.
+    let smooth = gaussian_filter(&dapi.data, p.smoothing_um / px);
+    let bg = resample::upsample_bilinear(&bg_w, f, h, w);
+    let mut contrast = smooth.clone();
+    contrast.zip_mut_with(&bg, |a, b| *a -= *b);
+    let mut per: Vec<Vec<f32>> = vec![Vec::new(); n_w as usize + 1];
+    for (&l, &c) in lab_w.iter().zip(contrast_w.iter()) {
+        if l != 0 {
+            per[l as usize].push(c);
+        }
+    }
+    let level: Vec<f32> = per
+        .iter()
+        .map(|v| (threshold::median(v).unwrap_or(0.0) * p.edge_level as f32).max(f32::MIN_POSITIVE))
+        .collect();
+    let up = resample::upsample_labels(&lab_w, f, h, w);
+    let grow_px = ((1.0 / px).ceil() as usize).max(2);
+    let mut labels = refine::refine_labels(&up, &contrast, &level, grow_px);
+    // Drop specks (half the debris floor) before numbering.
+    let areas = morphology::label_areas(&labels, n_w);
+    let min_area = std::f64::consts::PI * (0.25 * p.min_diameter_um / px).powi(2);
+    labels.mapv_inplace(|l| if (areas[l as usize] as f64) < min_area { 0 } else { l });
+    // Sequential ids, keeping the overlap flags.
+    let mut map = std::collections::HashMap::new();
+    let mut n = 0u32;
+    for v in labels.iter_mut() {
+        if *v == 0 {
+            continue;
+        }
+        let old = *v;
+        *v = *map.entry(old).or_insert_with(|| {
+            n += 1;
+            n
+        });
+    }
+    let flagged_new: std::collections::HashSet<u32> = flagged.iter().filter_map(|o| map.get(o).copied()).collect();
+    let props = measure::regionprops(&labels, n, &contrast, &smooth);
+    let sqrt_2pi = (2.0 * std::f64::consts::PI).sqrt();
+    let nuclei = props
+        .into_iter()
+        .map(|r| {
+            let blur_px = if r.edge_gradient > 0.0 {
+                r.median_contrast / (sqrt_2pi * r.edge_gradient)
+            } else {
+                f64::NAN
+            };
+            let edge_blur_um = blur_px * px;
+            Nucleus {
+                id: r.label,
+                x: r.x,
+                y: r.y,
+                area_um2: r.area_px as f64 * px * px,
+                perimeter_um: r.perimeter_px * px,
+                solidity: r.solidity,
+                eccentricity: r.eccentricity,
+                mean_dapi: r.mean_contrast,
+                integrated_dapi: r.integrated_contrast,
+                edge_blur_um,
+                focus_score: if edge_blur_um > 0.0 { 1.0 / edge_blur_um } else { 0.0 },
+                touches_border: r.touches_border,
+                overlap_evidence: flagged_new.contains(&r.label),
+                scorable: false,
+                reason: None,
+                bbox: r.bbox,
+            }
+        })
+        .collect();
+    Segmentation {
+        labels,
+        nuclei,
+        threshold: t1,
+        binning: f,
+    }
+}
