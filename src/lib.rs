@@ -13,6 +13,7 @@ pub mod filters;
 pub mod io;
 pub mod plane;
 pub mod rng;
+pub mod scoring;
 pub mod simulate;
 pub mod spots;
 
