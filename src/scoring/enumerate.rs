@@ -109,6 +109,11 @@ mod tests {
             6457827717110365317
         );
         assert_eq!(mix64(0), 0);
+        // Keys computed with a separate Python implementation of the
+        // documented formula (docs/scoring.md).
+        assert_eq!(order_key(0, 0, 1), 6238072747940578789);
+        assert_eq!(order_key(0, 1, 1), 1183903208821451105);
+        assert_eq!(order_key(42, 2, 17), 11297858100199341877);
     }
 
     #[test]
