@@ -14,6 +14,7 @@ pub mod io;
 pub mod nuclei;
 pub mod plane;
 pub mod rng;
+pub mod scoring;
 pub mod simulate;
 pub mod spots;
 
