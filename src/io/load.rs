@@ -566,8 +566,30 @@ fn channel_word(n: usize) -> String {
 /// Opens a field source: reads the metadata of every file, maps the
 /// channels and finds the pixel size, without decoding pixels.
 pub fn open_scan(src: &FieldSource, opts: &LoadOptions) -> Result<Scan, IoError> {
+    open_source(src, opts, false)
+}
+
+/// [`open_scan`]; with `whole`, pages above the pixel limit are refused
+/// as soon as the file is opened (the field will be read at once).
+fn open_source(src: &FieldSource, opts: &LoadOptions, whole: bool) -> Result<Scan, IoError> {
     let open = |p: &Path, single: bool| -> Result<FileLayout, IoError> {
         let r = TiffReader::open(p, &opts.limits)?;
+        if whole {
+            if let Some((i, pg)) = r
+                .pages()
+                .iter()
+                .enumerate()
+                .find(|(_, pg)| pg.pixels() > opts.limits.max_pixels)
+            {
+                return Err(IoError::format(
+                    p,
+                    format!(
+                        "page {i} is {} x {} pixels, above the limit of {} pixels for one field read at once; whole-slide scans are read region by region",
+                        pg.width, pg.height, opts.limits.max_pixels
+                    ),
+                ));
+            }
+        }
         describe(r, single, opts)
     };
     let mut qc = Vec::new();
@@ -958,7 +980,7 @@ fn saturation(planes: &[Array2<f32>], container_max: Option<f64>) -> Option<(f64
 /// of different sizes, a blank DAPI channel, an image saturated in most
 /// pixels. Partial saturation and blank probe channels are QC lines.
 pub fn load_field(src: &FieldSource, opts: &LoadOptions) -> Result<(Field, InputInfo), IoError> {
-    let mut scan = open_scan(src, opts)?;
+    let mut scan = open_source(src, opts, true)?;
     let (w, h) = (scan.width(), scan.height());
     let path0 = scan.info.files[0].clone();
     let px = w as u64 * h as u64;

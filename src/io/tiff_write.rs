@@ -150,14 +150,26 @@ pub struct GrayWriteOptions {
     pub description: String,
     /// Rows per strip (`None`: the encoder's default of about 8 KB strips).
     pub rows_per_strip: Option<u32>,
+    /// For 8-bit output: the (low, high) stretch range of each page (so
+    /// that all z planes of a channel share one range); empty = each
+    /// page's own [`stretch_range`].
+    pub u8_ranges: Vec<(f64, f64)>,
 }
 
-/// Linear stretch of 16-bit values to 8 bits: the 0.5th percentile maps
-/// to 0 and the maximum to 255 (how microscope software exports 8-bit
-/// images), so nothing clips except the darkest 0.5 %.
-pub fn stretch_u8(v: &[u16]) -> Vec<u8> {
-    let lo = crate::simulate::preview::quantile_u16(v, 0.005);
-    let hi = v.iter().copied().max().unwrap_or(0) as f64;
+/// The 8-bit stretch range of some planes: their 0.5th percentile and
+/// their maximum.
+pub fn stretch_range(planes: &[&[u16]]) -> (f64, f64) {
+    let all: Vec<u16> = planes.iter().flat_map(|p| p.iter().copied()).collect();
+    let lo = crate::simulate::preview::quantile_u16(&all, 0.005);
+    let hi = all.iter().copied().max().unwrap_or(0) as f64;
+    (lo, hi)
+}
+
+/// Linear stretch of 16-bit values to 8 bits: `range.0` maps to 0 and
+/// `range.1` to 255 (how microscope software exports 8-bit images; with
+/// [`stretch_range`] nothing clips except the darkest 0.5 %).
+pub fn stretch_u8(v: &[u16], range: (f64, f64)) -> Vec<u8> {
+    let (lo, hi) = range;
     let span = (hi - lo).max(1.0);
     v.iter()
         .map(|&x| ((x as f64 - lo) * 255.0 / span).round().clamp(0.0, 255.0) as u8)
@@ -197,7 +209,14 @@ where
     for (i, p) in pages.iter().enumerate() {
         match o.pixel_type {
             PixelType::U16 => page!(colortype::Gray16, p, i),
-            PixelType::U8 => page!(colortype::Gray8, &stretch_u8(p), i),
+            PixelType::U8 => {
+                let range = o
+                    .u8_ranges
+                    .get(i)
+                    .copied()
+                    .unwrap_or_else(|| stretch_range(&[p]));
+                page!(colortype::Gray8, &stretch_u8(p, range), i)
+            }
             PixelType::F32 => {
                 let f: Vec<f32> = p.iter().map(|&v| v as f32).collect();
                 page!(colortype::Gray32Float, &f, i)

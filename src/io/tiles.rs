@@ -443,12 +443,12 @@ impl TiffReader {
 /// A short description of what a non-TIFF file looks like.
 fn sniff(magic: &[u8], len: u64) -> String {
     match magic {
+        _ if len < 4 => format!("only {len} bytes"),
         [0x89, b'P', b'N', b'G', ..] => "it is a PNG image".into(),
         [0xFF, 0xD8, 0xFF, ..] => "it is a JPEG image".into(),
         [b'B', b'M', ..] => "it is a BMP image".into(),
         [b'P', b'K', ..] => "it is a ZIP archive".into(),
         [b'I', b'I', ..] | [b'M', b'M', ..] => "the TIFF version number is wrong".into(),
-        _ if len < 4 => format!("only {len} bytes"),
         _ => format!(
             "it starts with bytes {}",
             magic
