@@ -858,7 +858,15 @@ impl Scan {
     /// decoded once.
     fn read_planes(&mut self, x: u32, y: u32, w: u32, h: u32) -> Result<[RolePlanes; 3], IoError> {
         let mut out: Vec<RolePlanes> = Vec::with_capacity(3);
+        // Each page is decoded once; a sample is moved out of the cache at
+        // its last use, so memory holds each region once.
         let mut cache: HashMap<(usize, usize), Vec<Array2<f32>>> = HashMap::new();
+        let mut uses: HashMap<(usize, usize, usize), usize> = HashMap::new();
+        for &(fi, ci) in &self.roles {
+            for pr in &self.files[fi].channels[ci].planes {
+                *uses.entry((fi, pr.page, pr.sample)).or_insert(0) += 1;
+            }
+        }
         for r in 0..3 {
             let (fi, ci) = self.roles[r];
             let planes = self.files[fi].channels[ci].planes.clone();
@@ -875,13 +883,19 @@ impl Scan {
                 } else {
                     info.max_value()
                 };
-                let a = cache
-                    .get(&key)
-                    .and_then(|v| v.get(pr.sample))
-                    .cloned()
+                let left = uses.entry((fi, pr.page, pr.sample)).or_insert(1);
+                *left = left.saturating_sub(1);
+                let slot = cache
+                    .get_mut(&key)
+                    .and_then(|v| v.get_mut(pr.sample))
                     .ok_or_else(|| {
                         IoError::format(self.files[fi].reader.path(), "sample missing")
                     })?;
+                let a = if *left == 0 {
+                    std::mem::replace(slot, Array2::zeros((0, 0)))
+                } else {
+                    slot.clone()
+                };
                 got.push(a);
             }
             if self.summed[r] {

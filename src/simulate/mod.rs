@@ -4,6 +4,7 @@
 //! camera); [`write_case`] writes the image files and the truth beside them.
 //! See docs/simulator.md for the image model.
 
+pub mod mosaic;
 pub mod optics;
 pub mod params;
 pub mod preview;
