@@ -38,6 +38,11 @@ pub struct SimulateArgs {
     /// With --recipe: only these cases (comma-separated names).
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
+    /// Write a whole-slide-sized scan WIDTHxHEIGHT (with --layout
+    /// tiled-bigtiff): a mosaic of independently simulated blocks of
+    /// --size, written tile by tile without holding the scan in memory.
+    #[arg(long, value_parser = crate::simulate::params::parse_size)]
+    pub mosaic: Option<(usize, usize)>,
     /// Simulation parameters.
     #[command(flatten)]
     pub params: SimParams,

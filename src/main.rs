@@ -64,6 +64,11 @@ fn main() -> ExitCode {
 }
 
 fn run_simulate(a: SimulateArgs) -> Result<(), Failure> {
+    if let Some((w, h)) = a.mosaic {
+        simulate::mosaic::write_mosaic(&a.params, w, h, &a.out)?;
+        eprintln!("simulated {w} x {h} scan written to {}", a.out.display());
+        return Ok(());
+    }
     let Some(recipe_path) = a.recipe else {
         let case = simulate::simulate(&a.params)?;
         simulate::write_case(&case, &a.out)?;

@@ -13,22 +13,29 @@ use tiff::ColorType;
 /// Limits that guard memory against hostile or mistaken files.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
 pub struct DecodeLimits {
-    /// Largest number of pixels accepted in one page (default 1.2e9, a
-    /// 35000 x 35000 scan; larger pages must be read tile by tile).
+    /// Largest number of pixels of one page read at once (default 2^28 =
+    /// 268,435,456, a 16384 x 16384 field: 3 channels of it take 3.2 GB
+    /// as f32). Larger scans are read region by region
+    /// ([`crate::io::tiles::TiffReader::read_region`]).
     pub max_pixels: u64,
-    /// Largest number of decoded bytes accepted for one whole file
-    /// (default 8 GiB).
+    /// Largest number of bytes decoded for one image or region, counted
+    /// as f32 values over every channel and z plane (default 4 GiB).
     pub max_bytes: u64,
     /// Largest number of pages accepted (default 4096).
     pub max_pages: usize,
+    /// Largest decoded size of one tile or strip in bytes (default
+    /// 256 MiB, the tiff crate's own default). A hostile header claiming
+    /// a giant tile fails here before any allocation.
+    pub max_chunk_bytes: u64,
 }
 
 impl Default for DecodeLimits {
     fn default() -> Self {
         DecodeLimits {
-            max_pixels: 1_200_000_000,
-            max_bytes: 8 << 30,
+            max_pixels: 1 << 28,
+            max_bytes: 4 << 30,
             max_pages: 4096,
+            max_chunk_bytes: 256 << 20,
         }
     }
 }

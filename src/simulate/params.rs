@@ -2,6 +2,7 @@
 //! Every length is in micrometres; every default is a typical value of FFPE
 //! tissue FISH at 63-100x (see docs/simulator.md for the sources).
 
+use crate::io::tiff_write::{PixelType, TiffCompression};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
@@ -14,6 +15,16 @@ pub enum Layout {
     Multipage,
     /// One file per channel: `dapi.tif`, `target.tif`, `control.tif`.
     PerChannel,
+    /// One OME-TIFF `image.ome.tif` with OME-XML channel names and
+    /// physical pixel size (in nm, no resolution tags), channels stored in
+    /// the order CEP12, DAPI, MDM2 and z-major pages (DimensionOrder XYCZT).
+    OmeTiff,
+    /// One tiled BigTIFF `image.tif` (Deflate tiles of `--tile-size`),
+    /// pages as in `multipage`: the layout of whole-slide scans.
+    TiledBigtiff,
+    /// One 8-bit RGB composite `image.tif` (R = MDM2, G = CEP12,
+    /// B = DAPI, each channel linearly stretched), one page per z plane.
+    Rgb8,
 }
 
 /// Whether amplified copies are drawn as dense clusters.
@@ -154,6 +165,24 @@ pub struct SimParams {
     #[arg(long, value_enum, default_value_t = Layout::Multipage)]
     pub layout: Layout,
 
+    /// Strip compression of the multipage, per-channel, OME-TIFF and RGB
+    /// layouts (tiled-bigtiff always uses Deflate tiles).
+    #[arg(long, value_enum, default_value_t = TiffCompression::None)]
+    pub compression: TiffCompression,
+
+    /// Sample type of grey layouts: u16 (camera values), u8 (each channel
+    /// linearly stretched from its 0.5th percentile to its maximum) or f32.
+    #[arg(long, value_enum, default_value_t = PixelType::U16)]
+    pub pixel_type: PixelType,
+
+    /// Write the multipage, per-channel and OME-TIFF layouts as BigTIFF.
+    #[arg(long)]
+    pub bigtiff: bool,
+
+    /// Tile edge in pixels of the tiled-bigtiff layout (a multiple of 16).
+    #[arg(long, default_value_t = 256)]
+    pub tile_size: u32,
+
     /// Free-form tags recorded in truth.json (e.g. "dense,low-snr"), used to
     /// group evaluation summaries.
     #[arg(long, default_value = "")]
@@ -188,7 +217,11 @@ impl SimParams {
     /// Checks ranges; the message names the offending option.
     pub fn validate(&self) -> Result<(), String> {
         let (w, h) = self.size;
-        let checks: [(bool, &str); 18] = [
+        let checks: [(bool, &str); 19] = [
+            (
+                (16..=4096).contains(&self.tile_size) && self.tile_size.is_multiple_of(16),
+                "--tile-size must be a multiple of 16 in 16-4096",
+            ),
             (
                 (16..=40_000).contains(&w) && (16..=40_000).contains(&h),
                 "--size must be 16..40000 pixels per side",

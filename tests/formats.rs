@@ -1,0 +1,557 @@
+//! The input layer: every supported layout reads back to the same field,
+//! and every hostile or broken file gives a one-line error naming the
+//! file (no panic, no partial output).
+
+use fishscore::io::load::{load_field, open_scan, FieldSource, LoadOptions};
+use fishscore::io::tiff_write::{stretch_range, stretch_u8, write_gray_pages, GrayWriteOptions};
+use fishscore::io::Projection;
+use fishscore::simulate::{recipe::parse_recipe, simulate, write_case, SimCase, SimParams};
+use ndarray::Array2;
+use std::path::{Path, PathBuf};
+
+fn params(opts: &str) -> SimParams {
+    parse_recipe(&format!("c: {opts}"))
+        .unwrap()
+        .remove(0)
+        .params
+}
+
+fn sim(opts: &str) -> SimCase {
+    simulate(&params(opts)).unwrap()
+}
+
+fn write_layout(case: &SimCase, dir: &Path, layout_opts: &str) -> SimCase {
+    let mut p = params(&format!(
+        "--seed {} --size {}x{} --z-planes {} {layout_opts}",
+        case.params.seed,
+        case.params.width(),
+        case.params.height(),
+        case.params.z_planes
+    ));
+    p.pixel_size_um = case.params.pixel_size_um;
+    let c = SimCase {
+        params: p,
+        tissue: case.tissue.clone(),
+        probes: case.probes.clone(),
+        images: case.images.clone(),
+    };
+    write_case(&c, dir).unwrap();
+    c
+}
+
+fn source(dir: &Path) -> FieldSource {
+    if dir.join("dapi.tif").exists() {
+        FieldSource::PerChannel {
+            dapi: dir.join("dapi.tif"),
+            target: dir.join("target.tif"),
+            control: dir.join("control.tif"),
+        }
+    } else if dir.join("image.ome.tif").exists() {
+        FieldSource::Multi(dir.join("image.ome.tif"))
+    } else {
+        FieldSource::Multi(dir.join("image.tif"))
+    }
+}
+
+fn as_array(v: &[u16], w: usize, h: usize) -> Array2<f32> {
+    Array2::from_shape_vec((h, w), v.iter().map(|&x| x as f32).collect()).unwrap()
+}
+
+#[test]
+fn every_lossless_layout_reads_back_the_camera_values() {
+    let tmp = tempfile::tempdir().unwrap();
+    let case = sim("--seed 5 --size 96x80 --density dense --ratio 4");
+    let (w, h) = (96, 80);
+    let want = [
+        as_array(&case.images[0][0], w, h),
+        as_array(&case.images[1][0], w, h),
+        as_array(&case.images[2][0], w, h),
+    ];
+    let layouts = [
+        ("multipage", "simulator"),
+        ("per-channel", "simulator"),
+        ("ome-tiff", "ome"),
+        ("tiled-bigtiff --tile-size 32", "simulator"),
+        ("multipage --compression lzw", "simulator"),
+        ("multipage --compression deflate --bigtiff", "simulator"),
+        ("multipage --compression packbits", "simulator"),
+        ("multipage --pixel-type f32", "simulator"),
+        (
+            "ome-tiff --compression deflate --bigtiff --pixel-type f32",
+            "ome",
+        ),
+        ("per-channel --compression lzw", "simulator"),
+    ];
+    for (i, (lay, px_src)) in layouts.iter().enumerate() {
+        let dir = tmp.path().join(format!("l{i}"));
+        write_layout(&case, &dir, &format!("--layout {lay}"));
+        let (f, info) = load_field(&source(&dir), &LoadOptions::default())
+            .unwrap_or_else(|e| panic!("{lay}: {e}"));
+        assert_eq!(f.dapi.data, want[0], "{lay}: DAPI");
+        assert_eq!(f.target.data, want[1], "{lay}: target");
+        assert_eq!(f.control.data, want[2], "{lay}: control");
+        assert!((info.pixel_size_um - 0.1).abs() < 1e-9, "{lay}");
+        assert_eq!(info.pixel_size_source, *px_src, "{lay}");
+        assert_eq!(info.z_planes, 1);
+        assert!(info.qc.is_empty(), "{lay}: {:?}", info.qc);
+        if lay.starts_with("ome") {
+            assert!(
+                info.channel_map.contains("dapi=channel 1 'DAPI'"),
+                "{}",
+                info.channel_map
+            );
+            assert!(
+                info.channel_map.contains("target=channel 2"),
+                "{}",
+                info.channel_map
+            );
+        }
+        if lay.contains("bigtiff") {
+            assert!(info.layout.contains("BigTIFF"), "{}", info.layout);
+        }
+    }
+}
+
+#[test]
+fn eight_bit_and_rgb_composites_map_channels() {
+    let tmp = tempfile::tempdir().unwrap();
+    let case = sim("--seed 6 --size 64x64");
+    for lay in ["rgb8", "multipage --pixel-type u8"] {
+        let dir = tmp.path().join(lay.replace(' ', "_"));
+        write_layout(&case, &dir, &format!("--layout {lay}"));
+        let (f, info) = load_field(&source(&dir), &LoadOptions::default()).unwrap();
+        assert_eq!(info.bits, 8);
+        for (c, plane) in [&f.dapi, &f.target, &f.control].iter().enumerate() {
+            let img = &case.images[c][0];
+            let s = stretch_u8(img, stretch_range(&[img]));
+            let want =
+                Array2::from_shape_vec((64, 64), s.iter().map(|&v| v as f32).collect()).unwrap();
+            assert_eq!(plane.data, want, "{lay}: channel {c}");
+        }
+        if lay == "rgb8" {
+            assert!(
+                info.channel_map.contains("dapi=channel 2 'blue' (rgb)"),
+                "{}",
+                info.channel_map
+            );
+            assert!(
+                info.channel_map.contains("target=channel 0 'red'"),
+                "{}",
+                info.channel_map
+            );
+        }
+    }
+}
+
+#[test]
+fn z_stacks_channel_major_and_z_major_project_alike() {
+    let tmp = tempfile::tempdir().unwrap();
+    let case = sim("--seed 7 --size 64x48 --z-planes 3");
+    let mut fields = Vec::new();
+    for lay in [
+        "multipage",
+        "ome-tiff",
+        "per-channel",
+        "tiled-bigtiff --tile-size 16",
+    ] {
+        let dir = tmp.path().join(lay.replace(' ', "_"));
+        write_layout(&case, &dir, &format!("--layout {lay}"));
+        for proj in [Projection::Max, Projection::Edf] {
+            let o = LoadOptions {
+                projection: proj,
+                ..Default::default()
+            };
+            let (f, info) = load_field(&source(&dir), &o).unwrap();
+            assert_eq!(info.z_planes, 3, "{lay}");
+            assert_eq!(info.projection.as_deref(), Some(proj.as_str()));
+            fields.push((lay, proj, f));
+        }
+    }
+    // Maximum projection is exactly the per-pixel maximum of the planes.
+    let mx = |c: usize| {
+        let mut m = as_array(&case.images[c][0], 64, 48);
+        for k in 1..3 {
+            m.zip_mut_with(&as_array(&case.images[c][k], 64, 48), |a, &b| *a = a.max(b));
+        }
+        m
+    };
+    for (lay, proj, f) in &fields {
+        let same = fields
+            .iter()
+            .find(|(_, p, _)| p == proj)
+            .map(|(_, _, g)| g)
+            .unwrap();
+        assert_eq!(f.target.data, same.target.data, "{lay} {proj:?}");
+        if *proj == Projection::Max {
+            assert_eq!(f.target.data, mx(1), "{lay}");
+            assert_eq!(f.control.data, mx(2), "{lay}");
+        }
+    }
+}
+
+#[test]
+fn region_reads_of_a_tiled_scan_match_the_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let case = sim("--seed 8 --size 200x150");
+    let dir = tmp.path().join("t");
+    write_layout(&case, &dir, "--layout tiled-bigtiff --tile-size 48");
+    let o = LoadOptions::default();
+    let (whole, _) = load_field(&source(&dir), &o).unwrap();
+    let mut scan = open_scan(&source(&dir), &o).unwrap();
+    for (x, y, w, h) in [
+        (0, 0, 200, 150),
+        (47, 47, 2, 2),
+        (40, 90, 160, 60),
+        (199, 149, 1, 1),
+    ] {
+        let f = scan.read_field(x, y, w, h).unwrap();
+        let want = whole
+            .target
+            .data
+            .slice(ndarray::s![y..y + h, x..x + w])
+            .to_owned();
+        assert_eq!(f.target.data, want, "region {x},{y} {w}x{h}");
+    }
+    assert!(scan.read_field(150, 0, 60, 10).is_err());
+}
+
+#[test]
+fn options_override_channels_and_pixel_size() {
+    let tmp = tempfile::tempdir().unwrap();
+    let case = sim("--seed 9 --size 48x48");
+    let dir = tmp.path().join("o");
+    write_layout(&case, &dir, "--layout ome-tiff");
+    let o = LoadOptions {
+        channels: Some([0, 1, 2]),
+        pixel_size_um: Some(0.2),
+        ..Default::default()
+    };
+    let (f, info) = load_field(&source(&dir), &o).unwrap();
+    // Stored order is CEP12, DAPI, MDM2: channel 0 is the control probe.
+    assert_eq!(f.dapi.data, as_array(&case.images[2][0], 48, 48));
+    assert_eq!(info.pixel_size_source, "option");
+    assert_eq!(f.pixel_size_um(), 0.2);
+    assert!(
+        info.qc.iter().any(|q| q.contains("overrides")),
+        "{:?}",
+        info.qc
+    );
+    let bad = LoadOptions {
+        channels: Some([0, 1, 5]),
+        ..Default::default()
+    };
+    let e = load_field(&source(&dir), &bad).unwrap_err().to_string();
+    assert!(
+        e.contains("image.ome.tif") && e.contains("--channels index 5"),
+        "{e}"
+    );
+}
+
+/// Writes a plain multi-page 16-bit TIFF without metadata.
+fn plain(path: &Path, w: usize, h: usize, pages: &[Vec<u16>], res: Option<f64>) {
+    let o = GrayWriteOptions {
+        pixel_size_um: res,
+        ..Default::default()
+    };
+    write_gray_pages(path, w, h, pages, &o).unwrap();
+}
+
+fn noise(w: usize, h: usize, seed: u16) -> Vec<u16> {
+    (0..w * h)
+        .map(|i| 100 + ((i as u32 * 2_654_435_761u32 + seed as u32) >> 24) as u16)
+        .collect()
+}
+
+#[test]
+fn plain_tiff_defaults_and_pixel_size_fallbacks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("plain.tif");
+    let pages: Vec<Vec<u16>> = (0..3).map(|s| noise(32, 32, s)).collect();
+    plain(&f, 32, 32, &pages, None);
+    let (field, info) =
+        load_field(&FieldSource::Multi(f.clone()), &LoadOptions::default()).unwrap();
+    assert_eq!(field.target.data, as_array(&pages[1], 32, 32));
+    assert_eq!(info.pixel_size_source, "default");
+    assert!(
+        info.qc.iter().any(|q| q.contains("default 0.1 um")),
+        "{:?}",
+        info.qc
+    );
+    plain(&f, 32, 32, &pages, Some(0.13));
+    let (_, info) = load_field(&FieldSource::Multi(f.clone()), &LoadOptions::default()).unwrap();
+    assert_eq!(info.pixel_size_source, "tiff_resolution");
+    assert!((info.pixel_size_um - 0.13).abs() < 1e-6);
+    // More than 3 pages without metadata: say what to pass.
+    let five: Vec<Vec<u16>> = (0..5).map(|s| noise(32, 32, s)).collect();
+    plain(&f, 32, 32, &five, None);
+    let e = load_field(&FieldSource::Multi(f.clone()), &LoadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("plain.tif") && e.contains("--channels"), "{e}");
+    let o = LoadOptions {
+        channels: Some([4, 0, 2]),
+        ..Default::default()
+    };
+    let (field, _) = load_field(&FieldSource::Multi(f), &o).unwrap();
+    assert_eq!(field.dapi.data, as_array(&five[4], 32, 32));
+}
+
+// ---------------------------------------------------------------------
+// Hostile and broken files.
+
+/// Asserts a one-line error that names the file and contains `what`.
+fn assert_error(src: &FieldSource, named: &Path, what: &str) {
+    let r = std::panic::catch_unwind(|| load_field(src, &LoadOptions::default()));
+    let r = r.unwrap_or_else(|_| panic!("load_field panicked on {}", named.display()));
+    let e = match r {
+        Ok(_) => panic!("{} was read without error", named.display()),
+        Err(e) => e.to_string(),
+    };
+    eprintln!("{e}");
+    assert!(!e.contains('\n'), "not one line: {e}");
+    let name = named.file_name().unwrap().to_string_lossy();
+    assert!(e.contains(name.as_ref()), "error does not name {name}: {e}");
+    assert!(
+        e.to_lowercase().contains(&what.to_lowercase()),
+        "expected '{what}' in: {e}"
+    );
+}
+
+fn good_file(dir: &Path) -> PathBuf {
+    let f = dir.join("good.tif");
+    let pages: Vec<Vec<u16>> = (0..3).map(|s| noise(64, 64, s)).collect();
+    plain(&f, 64, 64, &pages, Some(0.1));
+    f
+}
+
+/// A minimal little-endian classic TIFF with one strip and the given
+/// (tag, type, value) entries (values inline, u32).
+fn tiny_tiff(entries: &[(u16, u16, u32)], data: &[u8]) -> Vec<u8> {
+    let mut b = b"II*\0".to_vec();
+    b.extend_from_slice(&8u32.to_le_bytes());
+    let n = entries.len() as u16 + 2;
+    let data_off = 8 + 2 + n as u32 * 12 + 4;
+    let mut e: Vec<(u16, u16, u32)> = entries.to_vec();
+    e.push((273, 4, data_off)); // StripOffsets
+    e.push((279, 4, data.len() as u32)); // StripByteCounts
+    e.sort();
+    b.extend_from_slice(&n.to_le_bytes());
+    for (tag, ty, v) in e {
+        b.extend_from_slice(&tag.to_le_bytes());
+        b.extend_from_slice(&ty.to_le_bytes());
+        b.extend_from_slice(&1u32.to_le_bytes());
+        if ty == 3 {
+            b.extend_from_slice(&(v as u16).to_le_bytes());
+            b.extend_from_slice(&[0, 0]);
+        } else {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    b.extend_from_slice(&0u32.to_le_bytes());
+    b.extend_from_slice(data);
+    b
+}
+
+#[test]
+fn hostile_files_give_one_line_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let good = good_file(d);
+    let bytes = std::fs::read(&good).unwrap();
+    let m = |p: &Path| FieldSource::Multi(p.to_path_buf());
+
+    // Missing file, directory.
+    let missing = d.join("missing.tif");
+    assert_error(&m(&missing), &missing, "no such file");
+    let folder = d.join("folder.tif");
+    std::fs::create_dir(&folder).unwrap();
+    assert_error(&m(&folder), &folder, "directory");
+
+    // Empty, tiny, wrong magic, a PNG.
+    for (name, content, what) in [
+        ("empty.tif", vec![], "empty"),
+        ("tiny.tif", b"II*".to_vec(), "not a TIFF"),
+        (
+            "magic.tif",
+            b"GIF89a-----------------".to_vec(),
+            "not a TIFF",
+        ),
+        ("png.tif", b"\x89PNG\r\n\x1a\n0000000000000".to_vec(), "PNG"),
+        ("header-only.tif", bytes[..12].to_vec(), "truncated"),
+    ] {
+        let f = d.join(name);
+        std::fs::write(&f, content).unwrap();
+        assert_error(&m(&f), &f, what);
+    }
+
+    // Truncated in the middle of the pixel data.
+    let f = d.join("truncated.tif");
+    std::fs::write(&f, &bytes[..bytes.len() / 2]).unwrap();
+    assert_error(&m(&f), &f, "truncated");
+
+    // A header claiming 10^6 x 10^6 pixels.
+    let f = d.join("huge.tif");
+    let t = tiny_tiff(
+        &[
+            (256, 4, 1_000_000),
+            (257, 4, 1_000_000),
+            (258, 3, 16),
+            (262, 3, 1),
+            (278, 4, 1_000_000),
+        ],
+        &[0u8; 64],
+    );
+    std::fs::write(&f, t).unwrap();
+    assert_error(&m(&f), &f, "above the limit");
+
+    // Unsupported compression: JPEG 2000 (34712) and an unknown code.
+    for (name, code, what) in [
+        ("jp2k.tif", 34712u32, "JPEG 2000"),
+        ("unknown.tif", 9999, "code 9999"),
+    ] {
+        let f = d.join(name);
+        let mut pages = Vec::new();
+        for _ in 0..3 {
+            pages.push(tiny_tiff(
+                &[
+                    (256, 4, 4),
+                    (257, 4, 4),
+                    (258, 3, 16),
+                    (259, 3, code),
+                    (262, 3, 1),
+                ],
+                &[0u8; 32],
+            ));
+        }
+        std::fs::write(&f, &pages[0]).unwrap();
+        let o = LoadOptions::default();
+        let e = load_field(&m(&f), &o).unwrap_err().to_string();
+        // One page of an unsupported compression: the error is about the
+        // compression or the channel count, and names the file.
+        assert!(e.contains(name), "{e}");
+        assert!(e.contains("channel") || e.contains(what), "{e}");
+        // Three such pages: the compression is named.
+        let multi = three_page_tiff(code as u16);
+        std::fs::write(&f, multi).unwrap();
+        assert_error(&m(&f), &f, what);
+    }
+
+    // Two channels.
+    let f = d.join("two.tif");
+    plain(&f, 16, 16, &[noise(16, 16, 1), noise(16, 16, 2)], None);
+    assert_error(
+        &m(&f),
+        &f,
+        "has 2 channels; the panel needs DAPI, target and control",
+    );
+
+    // Blank image: every channel constant.
+    let f = d.join("blank.tif");
+    plain(
+        &f,
+        16,
+        16,
+        &[vec![0; 256], vec![0; 256], vec![0; 256]],
+        None,
+    );
+    assert_error(&m(&f), &f, "DAPI channel is blank");
+
+    // Saturated image.
+    let f = d.join("saturated.tif");
+    let mut sat = noise(16, 16, 3);
+    sat.iter_mut().skip(10).for_each(|v| *v = 65535);
+    plain(&f, 16, 16, &[noise(16, 16, 1), sat, noise(16, 16, 2)], None);
+    assert_error(&m(&f), &f, "saturated");
+
+    // Channels of different sizes (per-channel files).
+    let a = d.join("a.tif");
+    let b = d.join("b.tif");
+    plain(&a, 16, 16, &[noise(16, 16, 1)], None);
+    plain(&b, 16, 12, &[noise(16, 12, 1)], None);
+    let pc = FieldSource::PerChannel {
+        dapi: a.clone(),
+        target: b.clone(),
+        control: a.clone(),
+    };
+    assert_error(&pc, &b, "same size");
+
+    // A per-channel file holding three channels.
+    let pc = FieldSource::PerChannel {
+        dapi: a.clone(),
+        target: a.clone(),
+        control: good.clone(),
+    };
+    let r = load_field(&pc, &LoadOptions::default());
+    // Plain pages of one file count as z planes of that channel: then the
+    // z counts disagree, which is named.
+    let e = r.unwrap_err().to_string();
+    assert!(e.contains("z planes") || e.contains("channel"), "{e}");
+}
+
+/// Three pages of 4 x 4 16-bit pixels with compression `code`.
+fn three_page_tiff(code: u16) -> Vec<u8> {
+    let mut b = b"II*\0".to_vec();
+    b.extend_from_slice(&8u32.to_le_bytes());
+    let entries = 8u32;
+    let ifd_len = 2 + entries * 12 + 4;
+    for p in 0..3u32 {
+        let start = 8 + p * (ifd_len + 32);
+        let data = start + ifd_len;
+        let next = if p < 2 { data + 32 } else { 0 };
+        let e: [(u16, u16, u32); 8] = [
+            (256, 4, 4),
+            (257, 4, 4),
+            (258, 3, 16),
+            (259, 3, code as u32),
+            (262, 3, 1),
+            (273, 4, data),
+            (278, 4, 4),
+            (279, 4, 32),
+        ];
+        b.extend_from_slice(&(entries as u16).to_le_bytes());
+        for (tag, ty, v) in e {
+            b.extend_from_slice(&tag.to_le_bytes());
+            b.extend_from_slice(&ty.to_le_bytes());
+            b.extend_from_slice(&1u32.to_le_bytes());
+            if ty == 3 {
+                b.extend_from_slice(&(v as u16).to_le_bytes());
+                b.extend_from_slice(&[0, 0]);
+            } else {
+                b.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        b.extend_from_slice(&next.to_le_bytes());
+        b.extend_from_slice(&[7u8; 32]);
+    }
+    b
+}
+
+#[test]
+fn partial_saturation_and_blank_probe_are_qc_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("q.tif");
+    let mut t = noise(100, 100, 4);
+    t.iter_mut().take(30).for_each(|v| *v = 4095);
+    plain(
+        &f,
+        100,
+        100,
+        &[noise(100, 100, 1), t, vec![300; 10_000]],
+        Some(0.1),
+    );
+    let (_, info) = load_field(&FieldSource::Multi(f), &LoadOptions::default()).unwrap();
+    assert!(
+        info.qc
+            .iter()
+            .any(|q| q.contains("target channel saturated in 0.30% of pixels (value 4095)")),
+        "{:?}",
+        info.qc
+    );
+    assert!(
+        info.qc
+            .iter()
+            .any(|q| q.contains("control channel is blank")),
+        "{:?}",
+        info.qc
+    );
+}
