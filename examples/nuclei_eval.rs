@@ -32,19 +32,29 @@ fn main() {
             ..p
         };
     }
-    let only: Option<Vec<String>> = std::env::var("FS_ONLY").ok().map(|v| v.split(',').map(String::from).collect());
+    let only: Option<Vec<String>> = std::env::var("FS_ONLY")
+        .ok()
+        .map(|v| v.split(',').map(String::from).collect());
     let mut cases: Vec<_> = std::fs::read_dir(root)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.join("truth.json").exists())
-        .filter(|c| only.as_ref().is_none_or(|o| o.iter().any(|n| c.ends_with(n))))
+        .filter(|c| {
+            only.as_ref()
+                .is_none_or(|o| o.iter().any(|n| c.ends_with(n)))
+        })
         .collect();
     cases.sort();
     for case in cases {
         let truth: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(case.join("truth.json")).unwrap()).unwrap();
+            serde_json::from_str(&std::fs::read_to_string(case.join("truth.json")).unwrap())
+                .unwrap();
         let px = truth["pixel_size_um"].as_f64().unwrap();
-        let f = if case.join("image.tif").exists() { "image.tif" } else { "dapi.tif" };
+        let f = if case.join("image.tif").exists() {
+            "image.tif"
+        } else {
+            "dapi.tif"
+        };
         let t = read_tiff(&case.join(f), &DecodeLimits::default()).unwrap();
         let dapi = Plane::new(t.pages[0].clone(), px);
         let t0 = std::time::Instant::now();
@@ -73,6 +83,12 @@ fn main() {
             )
             .unwrap();
         }
-        eprintln!("{:?}: {} nuclei, {:.2}s (binning {})", case.file_name().unwrap(), seg.nuclei.len(), dt.as_secs_f64(), seg.binning);
+        eprintln!(
+            "{:?}: {} nuclei, {:.2}s (binning {})",
+            case.file_name().unwrap(),
+            seg.nuclei.len(),
+            dt.as_secs_f64(),
+            seg.binning
+        );
     }
 }

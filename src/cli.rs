@@ -18,6 +18,9 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Analyse a case: segment nuclei, detect signals, enumerate and score;
+    /// writes report.json, nuclei.csv, spots.csv, labels.tif, overlay.png.
+    Analyze(Box<AnalyzeArgs>),
     /// Write a synthetic case (images + exact ground truth), or a whole
     /// benchmark set from a recipe file.
     Simulate(Box<SimulateArgs>),
@@ -58,4 +61,56 @@ pub struct EvaluateArgs {
     /// Also write the JSON to this file.
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+/// `fishscore analyze`.
+#[derive(Debug, clap::Args)]
+pub struct AnalyzeArgs {
+    /// Image files; several files are fields of one case (multi-page TIFF,
+    /// OME-TIFF, BigTIFF, RGB composite).
+    pub images: Vec<PathBuf>,
+    /// One file per channel: the DAPI counterstain (with --target and --control).
+    #[arg(long, requires_all = ["target", "control"])]
+    pub dapi: Option<PathBuf>,
+    /// One file per channel: the locus probe (e.g. MDM2).
+    #[arg(long, requires_all = ["dapi", "control"])]
+    pub target: Option<PathBuf>,
+    /// One file per channel: the reference probe (e.g. CEP12).
+    #[arg(long, requires_all = ["dapi", "target"])]
+    pub control: Option<PathBuf>,
+    /// Output folder (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Channel indices of DAPI, target and control in the file, e.g. 0,2,1
+    /// (overrides channel names found in the file).
+    #[arg(long, value_delimiter = ',', num_args = 3)]
+    pub channels: Option<Vec<usize>>,
+    /// Pixel size in um (overrides the file's metadata).
+    #[arg(long)]
+    pub pixel_size_um: Option<f64>,
+    /// Pixel size in um used when neither --pixel-size-um nor the file gives one.
+    #[arg(long, default_value_t = 0.1)]
+    pub default_pixel_size_um: f64,
+    /// Panel: a built-in name (mdm2-cep12, cdk4-cep12, her2-cep17,
+    /// egfr-cep7) or a TOML file.
+    #[arg(long, default_value = "mdm2-cep12")]
+    pub panel: String,
+    /// Nuclei to enumerate, MIN..MAX (default: the panel's, e.g. 50..100).
+    #[arg(long)]
+    pub nuclei: Option<String>,
+    /// Seed of the enumeration order and the bootstrap.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Z-stack projection: max or edf.
+    #[arg(long)]
+    pub projection: Option<String>,
+    /// Case identifier for the report (default: the output folder's name).
+    #[arg(long)]
+    pub case_id: Option<String>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Print the time of each stage to stderr.
+    #[arg(long)]
+    pub timings: bool,
 }

@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 use clap::Parser;
-use fishscore::cli::{Cli, Command, EvaluateArgs, SimulateArgs};
+use fishscore::cli::{AnalyzeArgs, Cli, Command, EvaluateArgs, SimulateArgs};
 use fishscore::io::IoError;
 use fishscore::simulate::{self, recipe, SimError};
 use rayon::prelude::*;
@@ -47,6 +47,7 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
+        Command::Analyze(a) => run_analyze(*a),
         Command::Simulate(a) => run_simulate(*a),
         Command::Evaluate(a) => run_evaluate(a),
     };
@@ -114,4 +115,164 @@ fn run_evaluate(a: EvaluateArgs) -> Result<(), Failure> {
     }
     println!("{json}");
     Ok(())
+}
+
+fn run_analyze(a: AnalyzeArgs) -> Result<(), Failure> {
+    use fishscore::io::load::{load_field, FieldSource, LoadOptions};
+    use fishscore::io::project::Projection;
+    use fishscore::report::provenance::{now_utc, sha256_file, InputFile, Provenance};
+    use fishscore::scoring::{parse_nuclei_range, Panel};
+
+    let started = now_utc();
+    let panel = Panel::resolve(&a.panel).map_err(|e| Failure::Input(e.to_string()))?;
+    let mut sources = Vec::new();
+    if let (Some(d), Some(t), Some(c)) = (&a.dapi, &a.target, &a.control) {
+        sources.push(FieldSource::PerChannel {
+            dapi: d.clone(),
+            target: t.clone(),
+            control: c.clone(),
+        });
+    }
+    sources.extend(a.images.iter().cloned().map(FieldSource::Multi));
+    if sources.is_empty() {
+        return Err(Failure::Input(
+            "no input: give image files, or --dapi, --target and --control (see fishscore analyze --help)".into(),
+        ));
+    }
+    if let Some(px) = a.pixel_size_um {
+        if !(px.is_finite() && px > 0.0 && px < 50.0) {
+            return Err(Failure::Input(format!(
+                "--pixel-size-um {px}: expected a pixel size in micrometres, e.g. 0.1"
+            )));
+        }
+    }
+    let projection = match a.projection.as_deref() {
+        None => fishscore::io::load::DEFAULT_PROJECTION,
+        Some("max") => Projection::Max,
+        Some("edf") => Projection::Edf,
+        Some(o) => {
+            return Err(Failure::Input(format!(
+                "--projection {o}: expected max or edf"
+            )))
+        }
+    };
+    let mut params = fishscore::pipeline::AnalyzeParams::default();
+    params.scoring.seed = a.seed;
+    params.scoring.image_analysis_method = format!(
+        "fishscore {} automated image analysis (DAPI segmentation, DoG spot detection, intensity-based cluster estimation)",
+        fishscore::VERSION
+    );
+    if let Some(r) = &a.nuclei {
+        params.scoring.nuclei_range =
+            Some(parse_nuclei_range(r).map_err(|e| Failure::Input(format!("--nuclei {r}: {e}")))?);
+    }
+    let opts = LoadOptions {
+        channels: a.channels.as_ref().map(|v| [v[0], v[1], v[2]]),
+        pixel_size_um: a.pixel_size_um,
+        default_pixel_size_um: a.default_pixel_size_um,
+        projection,
+        aliases: panel.channels.clone(),
+        ..LoadOptions::default()
+    };
+    let threads = a.threads.unwrap_or(0);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Failure::Internal(e.to_string()))?;
+    let case_id = a.case_id.clone().unwrap_or_else(|| {
+        a.out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "case".into())
+    });
+    pool.install(|| -> Result<(), Failure> {
+        let t0 = std::time::Instant::now();
+        let loaded: Vec<_> = sources
+            .par_iter()
+            .map(|s| load_field(s, &opts))
+            .collect::<Result<Vec<_>, _>>()?;
+        let load_s = t0.elapsed().as_secs_f64();
+        let mut files: Vec<std::path::PathBuf> = Vec::new();
+        let mut fields = Vec::new();
+        let mut infos = Vec::new();
+        for (f, info) in loaded {
+            files.extend(info.files.iter().cloned());
+            fields.push(f);
+            infos.push(Some(info));
+        }
+        // Field names must be unique within a case.
+        let mut seen = std::collections::HashMap::new();
+        for f in fields.iter_mut() {
+            let n = seen.entry(f.name.clone()).or_insert(0usize);
+            *n += 1;
+            if *n > 1 {
+                f.name = format!("{}_{}", f.name, n);
+            }
+        }
+        let case = fishscore::Case {
+            id: case_id.clone(),
+            fields,
+        };
+        let result = fishscore::pipeline::analyze(&case, infos, &panel, &params);
+        let inputs = files
+            .iter()
+            .map(|p| {
+                sha256_file(p)
+                    .map(|(bytes, sha256)| InputFile {
+                        path: p.clone(),
+                        bytes,
+                        sha256,
+                    })
+                    .map_err(|e| Failure::Input(IoError::open(p, &e).to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let prov = Provenance {
+            program: "fishscore".into(),
+            version: fishscore::VERSION.into(),
+            command_line: std::env::args().collect(),
+            started_utc: started.clone(),
+            finished_utc: now_utc(),
+            threads: rayon::current_num_threads(),
+            inputs,
+            parameters: serde_json::json!({
+                "analysis": params,
+                "input": {
+                    "channels": a.channels,
+                    "pixel_size_um": a.pixel_size_um,
+                    "default_pixel_size_um": a.default_pixel_size_um,
+                    "projection": projection.as_str(),
+                    "limits": opts.limits,
+                },
+                "panel": a.panel,
+            }),
+        };
+        let t1 = std::time::Instant::now();
+        fishscore::report::write_outputs(&a.out, &case, &result, &prov)?;
+        if a.timings {
+            eprintln!("timing load {load_s:.3} s");
+            for f in &result.fields {
+                for (stage, s) in &f.timings {
+                    eprintln!("timing {} {stage} {s:.3} s", f.name);
+                }
+            }
+            eprintln!("timing scoring {:.3} s", result.scoring_seconds);
+            eprintln!("timing write {:.3} s", t1.elapsed().as_secs_f64());
+        }
+        let s = &result.score;
+        eprintln!(
+            "{}: {} ratio {} ({} nuclei scored of {} detected) -> {}",
+            case_id,
+            serde_json::to_value(s.call)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default(),
+            s.ratio
+                .map(|r| format!("{r:.2}"))
+                .unwrap_or_else(|| "n/a".into()),
+            s.nuclei_scored,
+            s.nuclei_detected,
+            a.out.display()
+        );
+        Ok(())
+    })
 }

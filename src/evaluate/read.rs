@@ -138,6 +138,9 @@ struct Row<'a> {
 }
 
 impl Row<'_> {
+    fn has(&self, name: &str) -> bool {
+        self.cols.contains_key(name)
+    }
     fn str(&self, name: &str) -> Result<&str, EvalError> {
         let i = self
             .cols
@@ -308,7 +311,13 @@ pub fn read_result(dir: &Path) -> Result<ResultSet, EvalError> {
     for_rows(&dir.join("nuclei.csv"), |r| {
         let n = ResultNucleus {
             id: r.num("id")?,
-            scored: r.bool("scored")?,
+            // Morphological scorability when the result gives it (fishscore's
+            // `scorable` column); otherwise the `scored` flag.
+            scored: if r.has("scorable") {
+                r.bool("scorable")?
+            } else {
+                r.bool("scored")?
+            },
             target: r.opt_num("target")?,
             control: r.opt_num("control")?,
         };

@@ -9,6 +9,7 @@ use crate::plane::Channel;
 /// alias of a list is the most specific (the probe's name); colour words
 /// come after it. Part of the panel definition.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ChannelAliases {
     /// Nuclear counterstain names.
     pub dapi: Vec<String>,

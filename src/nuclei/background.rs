@@ -75,7 +75,13 @@ mod tests {
 
     #[test]
     fn follows_a_gradient_and_ignores_foreground() {
-        let img = Array2::from_shape_fn((64, 64), |(_, x)| if (20..30).contains(&x) { 1000.0 } else { x as f32 });
+        let img = Array2::from_shape_fn((64, 64), |(_, x)| {
+            if (20..30).contains(&x) {
+                1000.0
+            } else {
+                x as f32
+            }
+        });
         let fg = img.mapv(|v| v >= 1000.0);
         let bg = block_background(&img, &fg, 16);
         assert!(bg[[32, 24]] < 100.0, "{}", bg[[32, 24]]);

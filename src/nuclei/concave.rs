@@ -39,7 +39,9 @@ pub fn convex_hull(mut pts: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
     if pts.len() < 3 {
         return pts;
     }
-    let cross = |o: (i64, i64), a: (i64, i64), b: (i64, i64)| (a.0 - o.0) * (b.1 - o.1) - (a.1 - o.1) * (b.0 - o.0);
+    let cross = |o: (i64, i64), a: (i64, i64), b: (i64, i64)| {
+        (a.0 - o.0) * (b.1 - o.1) - (a.1 - o.1) * (b.0 - o.0)
+    };
     let mut lower: Vec<(i64, i64)> = Vec::new();
     for &p in &pts {
         while lower.len() >= 2 && cross(lower[lower.len() - 2], lower[lower.len() - 1], p) <= 0 {
@@ -283,7 +285,11 @@ pub fn split_concave(labels: &Array2<u32>, n: u32, rule: &ConcaveRule) -> (Array
         // Pad by one pixel so pockets open to the hull edge are complete.
         let (bh, bw) = (y1 - y0 + 3, x1 - x0 + 3);
         let region = Array2::from_shape_fn((bh, bw), |(y, x)| {
-            y >= 1 && x >= 1 && y - 1 + y0 <= y1 && x - 1 + x0 <= x1 && labels[[y - 1 + y0, x - 1 + x0]] == l
+            y >= 1
+                && x >= 1
+                && y - 1 + y0 <= y1
+                && x - 1 + x0 <= x1
+                && labels[[y - 1 + y0, x - 1 + x0]] == l
         });
         let mut todo = vec![region];
         let mut done = Vec::new();
@@ -329,7 +335,8 @@ mod tests {
     fn discs(c: &[(f64, f64, f64)], h: usize, w: usize) -> Array2<u32> {
         Array2::from_shape_fn((h, w), |(y, x)| {
             c.iter()
-                .any(|&(cx, cy, r)| ((x as f64 - cx).powi(2) + (y as f64 - cy).powi(2)).sqrt() <= r) as u32
+                .any(|&(cx, cy, r)| ((x as f64 - cx).powi(2) + (y as f64 - cy).powi(2)).sqrt() <= r)
+                as u32
         })
     }
 
@@ -345,7 +352,11 @@ mod tests {
     fn compact_clump_of_three_loses_one_disc_along_its_notches() {
         // The cut between two notches separates one disc; the remaining
         // pair has a neck that the distance watershed splits afterwards.
-        let l = discs(&[(30.0, 30.0, 16.0), (56.0, 30.0, 16.0), (43.0, 52.0, 16.0)], 75, 90);
+        let l = discs(
+            &[(30.0, 30.0, 16.0), (56.0, 30.0, 16.0), (43.0, 52.0, 16.0)],
+            75,
+            90,
+        );
         let (out, n) = split_concave(&l, 1, &RULE);
         assert_eq!(n, 2);
         let ids = [out[[30, 25]], out[[30, 61]], out[[58, 43]]];

@@ -95,7 +95,13 @@ pub fn squared_distance_to(is_source: &Array2<bool>) -> Array2<f64> {
 pub fn distance_transform_edt(mask: &Array2<bool>) -> Array2<f32> {
     let bg = mask.mapv(|m| !m);
     let sq = squared_distance_to(&bg);
-    sq.mapv(|v| if v.is_finite() { v.sqrt() as f32 } else { f32::MAX })
+    sq.mapv(|v| {
+        if v.is_finite() {
+            v.sqrt() as f32
+        } else {
+            f32::MAX
+        }
+    })
 }
 
 #[cfg(test)]
@@ -146,7 +152,11 @@ mod tests {
         });
         let d = distance_transform_edt(&m);
         // Nearest outside pixel: (12, 1) from the centre.
-        assert!((d[[20, 20]] - 145f32.sqrt()).abs() < 1e-4, "{}", d[[20, 20]]);
+        assert!(
+            (d[[20, 20]] - 145f32.sqrt()).abs() < 1e-4,
+            "{}",
+            d[[20, 20]]
+        );
         assert_eq!(d[[0, 0]], 0.0);
     }
 }

@@ -28,7 +28,12 @@ pub struct IntensityRule {
 
 /// Cuts every label (1..=n) whose `smooth` values split into two coherent
 /// classes; returns the new labels and count (new labels appended).
-pub fn split_by_intensity(labels: &Array2<u32>, n: u32, smooth: &Array2<f32>, rule: &IntensityRule) -> (Array2<u32>, u32) {
+pub fn split_by_intensity(
+    labels: &Array2<u32>,
+    n: u32,
+    smooth: &Array2<f32>,
+    rule: &IntensityRule,
+) -> (Array2<u32>, u32) {
     let boxes = super::measure::bounding_boxes(labels, n);
     let mut out = labels.clone();
     let mut next = n;
@@ -43,7 +48,9 @@ pub fn split_by_intensity(labels: &Array2<u32>, n: u32, smooth: &Array2<f32>, ru
             y >= 1 && x >= 1 && y <= bh && x <= bw && inside[[y - 1, x - 1]]
         });
         let depth = super::edt::distance_transform_edt(&padded);
-        let core = Array2::from_shape_fn((bh, bw), |(y, x)| inside[[y, x]] && depth[[y + 1, x + 1]] >= rule.rim_px);
+        let core = Array2::from_shape_fn((bh, bw), |(y, x)| {
+            inside[[y, x]] && depth[[y + 1, x + 1]] >= rule.rim_px
+        });
         let vals: Vec<f32> = core
             .indexed_iter()
             .filter(|(_, &v)| v)
@@ -75,7 +82,9 @@ pub fn split_by_intensity(labels: &Array2<u32>, n: u32, smooth: &Array2<f32>, ru
         // Main body of each class.
         let mut bodies = Vec::new();
         for bright in [true, false] {
-            let class = Array2::from_shape_fn((bh, bw), |(y, x)| core[[y, x]] && (smooth[[y + y0, x + x0]] > t) == bright);
+            let class = Array2::from_shape_fn((bh, bw), |(y, x)| {
+                core[[y, x]] && (smooth[[y + y0, x + x0]] > t) == bright
+            });
             let (cl, nc) = label4(&class);
             let mut sizes = vec![0usize; nc as usize + 1];
             for &c in cl.iter() {
@@ -158,7 +167,13 @@ mod tests {
         assert_eq!(n, 2);
         assert_ne!(out[[15, 5]], out[[15, 55]]);
         // Speckled texture of the same contrast stays whole.
-        let tex = Array2::from_shape_fn((40, 40), |(y, x)| if (x / 3 + y / 3) % 2 == 0 { 100.0 } else { 160.0 });
+        let tex = Array2::from_shape_fn((40, 40), |(y, x)| {
+            if (x / 3 + y / 3) % 2 == 0 {
+                100.0
+            } else {
+                160.0
+            }
+        });
         let lab = Array2::from_elem((40, 40), 1u32);
         assert_eq!(split_by_intensity(&lab, 1, &tex, &RULE).1, 1);
     }

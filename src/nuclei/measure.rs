@@ -65,7 +65,9 @@ pub fn convex_hull_area(mut pts: Vec<(i64, i64)>) -> f64 {
     if pts.len() < 3 {
         return 0.0;
     }
-    let cross = |o: (i64, i64), a: (i64, i64), b: (i64, i64)| (a.0 - o.0) * (b.1 - o.1) - (a.1 - o.1) * (b.0 - o.0);
+    let cross = |o: (i64, i64), a: (i64, i64), b: (i64, i64)| {
+        (a.0 - o.0) * (b.1 - o.1) - (a.1 - o.1) * (b.0 - o.0)
+    };
     let mut lower: Vec<(i64, i64)> = Vec::new();
     for &p in &pts {
         while lower.len() >= 2 && cross(lower[lower.len() - 2], lower[lower.len() - 1], p) <= 0 {
@@ -93,7 +95,12 @@ pub fn convex_hull_area(mut pts: Vec<(i64, i64)>) -> f64 {
 
 /// Measures labels 1..=n. `contrast` is the background-corrected DAPI,
 /// `smooth` the smoothed DAPI whose gradient measures outline sharpness.
-pub fn regionprops(labels: &Array2<u32>, n: u32, contrast: &Array2<f32>, smooth: &Array2<f32>) -> Vec<RegionProps> {
+pub fn regionprops(
+    labels: &Array2<u32>,
+    n: u32,
+    contrast: &Array2<f32>,
+    smooth: &Array2<f32>,
+) -> Vec<RegionProps> {
     let (h, w) = labels.dim();
     let boxes = bounding_boxes(labels, n);
     (1..=n)
@@ -167,7 +174,11 @@ pub fn regionprops(labels: &Array2<u32>, n: u32, contrast: &Array2<f32>, smooth:
             let common = ((mu20 - mu02).powi(2) + 4.0 * mu11 * mu11).sqrt();
             let l1 = 0.5 * (mu20 + mu02 + common);
             let l2 = 0.5 * (mu20 + mu02 - common);
-            let ecc = if l1 > 0.0 { (1.0 - (l2 / l1).max(0.0)).sqrt() } else { 0.0 };
+            let ecc = if l1 > 0.0 {
+                (1.0 - (l2 / l1).max(0.0)).sqrt()
+            } else {
+                0.0
+            };
             let hull_area = convex_hull_area(hull);
             let median_contrast = super::threshold::median(&vals).unwrap_or(0.0) as f64;
             let edge_gradient = super::threshold::median(&grads).unwrap_or(0.0) as f64;
@@ -177,7 +188,11 @@ pub fn regionprops(labels: &Array2<u32>, n: u32, contrast: &Array2<f32>, smooth:
                 x: mx,
                 y: my,
                 perimeter_px: edges as f64 * std::f64::consts::FRAC_PI_4,
-                solidity: if hull_area > 0.0 { (nf / hull_area).min(1.0) } else { 1.0 },
+                solidity: if hull_area > 0.0 {
+                    (nf / hull_area).min(1.0)
+                } else {
+                    1.0
+                },
                 eccentricity: ecc,
                 mean_contrast: sc / nf,
                 median_contrast,
@@ -207,7 +222,11 @@ mod tests {
         assert!((p.area_px as f64 - area).abs() / area < 0.02);
         assert!((p.x - 30.0).abs() < 1e-9 && (p.y - 30.0).abs() < 1e-9);
         let per = 2.0 * std::f64::consts::PI * r;
-        assert!((p.perimeter_px - per).abs() / per < 0.08, "{}", p.perimeter_px);
+        assert!(
+            (p.perimeter_px - per).abs() / per < 0.08,
+            "{}",
+            p.perimeter_px
+        );
         assert!(p.solidity > 0.95, "{}", p.solidity);
         assert!(p.eccentricity < 0.1);
         assert!(!p.touches_border);

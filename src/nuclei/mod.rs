@@ -186,7 +186,9 @@ pub fn segment_nuclei(dapi: &Plane, p: &NucleusParams) -> Segmentation {
     let mut contrast_w = smooth_w.clone();
     contrast_w.zip_mut_with(&bg_w, |a, b| *a -= *b);
     let call: Vec<f32> = contrast_w.iter().copied().collect();
-    let t1 = threshold::threshold_otsu(&call).unwrap_or(f32::INFINITY).max(0.0);
+    let t1 = threshold::threshold_otsu(&call)
+        .unwrap_or(f32::INFINITY)
+        .max(0.0);
     // Holes up to a small nucleus' area are nucleoli or pale chromatin;
     // larger enclosed background is the space between a ring of nuclei.
     let max_hole = (std::f64::consts::PI * (0.5 * p.min_diameter_um / pw).powi(2)) as usize;
@@ -214,13 +216,26 @@ pub fn segment_nuclei(dapi: &Plane, p: &NucleusParams) -> Segmentation {
     let radius = ((0.5 * p.nucleus_diameter_um / pw).round() as usize).max(2);
     let layer = overlap::local_layer_level(&contrast_w, &mask1, radius, (radius / 4).max(1), 0.4);
     let lens_px = (p.min_overlap_area_um2 / (pw * pw)).ceil() as usize;
-    let lens = overlap::double_layer_zones(&contrast_w, &mask1, &layer, p.overlap_brightness as f32, lens_px);
+    let lens = overlap::double_layer_zones(
+        &contrast_w,
+        &mask1,
+        &layer,
+        p.overlap_brightness as f32,
+        lens_px,
+    );
     let single = Array2::from_shape_fn(mask1.dim(), |(y, x)| {
         mask1[[y, x]]
-            && !morphology::N8.iter().chain(std::iter::once(&(0, 0))).any(|&(dy, dx)| {
-                let (ny, nx) = (y as i64 + dy, x as i64 + dx);
-                ny >= 0 && nx >= 0 && ny < lens.nrows() as i64 && nx < lens.ncols() as i64 && lens[[ny as usize, nx as usize]]
-            })
+            && !morphology::N8
+                .iter()
+                .chain(std::iter::once(&(0, 0)))
+                .any(|&(dy, dx)| {
+                    let (ny, nx) = (y as i64 + dy, x as i64 + dx);
+                    ny >= 0
+                        && nx >= 0
+                        && ny < lens.nrows() as i64
+                        && nx < lens.ncols() as i64
+                        && lens[[ny as usize, nx as usize]]
+                })
     });
     // Clumps cut along lines between the notches of their outline, then
     // every piece split at the necks of its distance map.
@@ -239,14 +254,10 @@ pub fn segment_nuclei(dapi: &Plane, p: &NucleusParams) -> Segmentation {
         l != 0
             && morphology::N4.iter().all(|&(dy, dx)| {
                 let (ny, nx) = (y as i64 + dy, x as i64 + dx);
-                ny < 0
-                    || nx < 0
-                    || ny >= pieces.nrows() as i64
-                    || nx >= pieces.ncols() as i64
-                    || {
-                        let m = pieces[[ny as usize, nx as usize]];
-                        m == l || m == 0
-                    }
+                ny < 0 || nx < 0 || ny >= pieces.nrows() as i64 || nx >= pieces.ncols() as i64 || {
+                    let m = pieces[[ny as usize, nx as usize]];
+                    m == l || m == 0
+                }
             })
     });
     let dist = gaussian_filter(&edt::distance_transform_edt(&separated), 1.0);
@@ -258,9 +269,17 @@ pub fn segment_nuclei(dapi: &Plane, p: &NucleusParams) -> Segmentation {
     let (lab_w, n_w) = watershed::watershed_dynamics(&dist, &separated, &rule);
     if let Ok(d) = std::env::var("FS_DEBUG_DIR") {
         let d = std::path::Path::new(&d);
-        let _ = crate::io::tiff_write::write_labels(&d.join("mask1.tif"), &mask1.mapv(|v| v as u32), pw);
+        let _ = crate::io::tiff_write::write_labels(
+            &d.join("mask1.tif"),
+            &mask1.mapv(|v| v as u32),
+            pw,
+        );
         let _ = crate::io::tiff_write::write_labels(&d.join("ws.tif"), &lab_w, pw);
-        let _ = crate::io::tiff_write::write_labels(&d.join("dist.tif"), &dist.mapv(|v| (v * 10.0) as u32), pw);
+        let _ = crate::io::tiff_write::write_labels(
+            &d.join("dist.tif"),
+            &dist.mapv(|v| (v * 10.0) as u32),
+            pw,
+        );
     }
     // Pieces made of a dim and a bright nucleus come apart by level
     // (smoothed at a nucleus-radius fraction so chromatin texture averages out).
@@ -294,7 +313,13 @@ pub fn segment_nuclei(dapi: &Plane, p: &NucleusParams) -> Segmentation {
     // Drop specks (half the debris floor) before numbering.
     let areas = morphology::label_areas(&labels, n_w);
     let min_area = std::f64::consts::PI * (0.25 * p.min_diameter_um / px).powi(2);
-    labels.mapv_inplace(|l| if (areas[l as usize] as f64) < min_area { 0 } else { l });
+    labels.mapv_inplace(|l| {
+        if (areas[l as usize] as f64) < min_area {
+            0
+        } else {
+            l
+        }
+    });
     // Sequential ids, keeping the overlap flags.
     let mut map = std::collections::HashMap::new();
     let mut n = 0u32;
@@ -308,7 +333,8 @@ pub fn segment_nuclei(dapi: &Plane, p: &NucleusParams) -> Segmentation {
             n
         });
     }
-    let flagged_new: std::collections::HashSet<u32> = flagged.iter().filter_map(|o| map.get(o).copied()).collect();
+    let flagged_new: std::collections::HashSet<u32> =
+        flagged.iter().filter_map(|o| map.get(o).copied()).collect();
     let props = measure::regionprops(&labels, n, &contrast, &smooth);
     let sqrt_2pi = (2.0 * std::f64::consts::PI).sqrt();
     let nuclei = props
@@ -331,7 +357,11 @@ pub fn segment_nuclei(dapi: &Plane, p: &NucleusParams) -> Segmentation {
                 mean_dapi: r.mean_contrast,
                 integrated_dapi: r.integrated_contrast,
                 edge_blur_um,
-                focus_score: if edge_blur_um > 0.0 { 1.0 / edge_blur_um } else { 0.0 },
+                focus_score: if edge_blur_um > 0.0 {
+                    1.0 / edge_blur_um
+                } else {
+                    0.0
+                },
                 touches_border: r.touches_border,
                 overlap_evidence: flagged_new.contains(&r.label),
                 scorable: false,

@@ -16,7 +16,13 @@ use std::collections::{BTreeSet, VecDeque};
 /// pixels of `mask` within a square window of half-size `radius`, computed
 /// on a grid every `step` pixels and interpolated bilinearly. 0 where the
 /// window holds no mask pixel.
-pub fn local_layer_level(contrast: &Array2<f32>, mask: &Array2<bool>, radius: usize, step: usize, q: f64) -> Array2<f32> {
+pub fn local_layer_level(
+    contrast: &Array2<f32>,
+    mask: &Array2<bool>,
+    radius: usize,
+    step: usize,
+    q: f64,
+) -> Array2<f32> {
     let (h, w) = contrast.dim();
     let step = step.max(1);
     let (gh, gw) = (h.div_ceil(step), w.div_ceil(step));
@@ -48,7 +54,13 @@ pub fn local_layer_level(contrast: &Array2<f32>, mask: &Array2<bool>, radius: us
 
 /// Double-layer zones: mask pixels brighter than `factor` x the local
 /// single-layer level, in connected pieces of at least `min_px` pixels.
-pub fn double_layer_zones(contrast: &Array2<f32>, mask: &Array2<bool>, level: &Array2<f32>, factor: f32, min_px: usize) -> Array2<bool> {
+pub fn double_layer_zones(
+    contrast: &Array2<f32>,
+    mask: &Array2<bool>,
+    level: &Array2<f32>,
+    factor: f32,
+    min_px: usize,
+) -> Array2<bool> {
     let raw = Array2::from_shape_fn(contrast.dim(), |(y, x)| {
         mask[[y, x]] && level[[y, x]] > 0.0 && contrast[[y, x]] > factor * level[[y, x]]
     });
@@ -64,7 +76,11 @@ pub fn double_layer_zones(contrast: &Array2<f32>, mask: &Array2<bool>, level: &A
 /// cut around them) to the nearest label, breadth-first within the mask
 /// (8-connected; raster order breaks ties). Returns the labels touching a
 /// lens pixel of `lens`.
-pub fn share_lenses(labels: &mut Array2<u32>, mask: &Array2<bool>, lens: &Array2<bool>) -> BTreeSet<u32> {
+pub fn share_lenses(
+    labels: &mut Array2<u32>,
+    mask: &Array2<bool>,
+    lens: &Array2<bool>,
+) -> BTreeSet<u32> {
     let (h, w) = labels.dim();
     let mut q = VecDeque::new();
     for y in 0..h {
@@ -112,9 +128,15 @@ mod tests {
     use super::*;
 
     fn two_discs(dx: f64) -> (Array2<f32>, Array2<bool>) {
-        let a = |y: usize, x: usize| ((y as f64 - 30.0).powi(2) + (x as f64 - 30.0).powi(2)).sqrt() <= 20.0;
-        let b = |y: usize, x: usize| ((y as f64 - 30.0).powi(2) + (x as f64 - 30.0 - dx).powi(2)).sqrt() <= 20.0;
-        let c = Array2::from_shape_fn((60, 100), |(y, x)| 100.0 * (a(y, x) as u8 as f32 + b(y, x) as u8 as f32));
+        let a = |y: usize, x: usize| {
+            ((y as f64 - 30.0).powi(2) + (x as f64 - 30.0).powi(2)).sqrt() <= 20.0
+        };
+        let b = |y: usize, x: usize| {
+            ((y as f64 - 30.0).powi(2) + (x as f64 - 30.0 - dx).powi(2)).sqrt() <= 20.0
+        };
+        let c = Array2::from_shape_fn((60, 100), |(y, x)| {
+            100.0 * (a(y, x) as u8 as f32 + b(y, x) as u8 as f32)
+        });
         let m = c.mapv(|v| v > 0.0);
         (c, m)
     }
@@ -125,7 +147,10 @@ mod tests {
         let level = local_layer_level(&c, &m, 20, 4, 0.4);
         let lens = double_layer_zones(&c, &m, &level, 1.6, 20);
         assert!(lens[[30, 44]], "lens centre");
-        assert!(!lens[[30, 15]] && !lens[[30, 73]], "crescents are single layers");
+        assert!(
+            !lens[[30, 15]] && !lens[[30, 73]],
+            "crescents are single layers"
+        );
         // Crescents as two labels, then the lens shared between them.
         let single = Array2::from_shape_fn(m.dim(), |(y, x)| m[[y, x]] && !lens[[y, x]]);
         let (mut lab, n) = label(&single);

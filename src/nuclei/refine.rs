@@ -12,7 +12,12 @@ use std::collections::VecDeque;
 /// order, which is raster order, so the result is deterministic), then
 /// keeps a pixel of label `l` only where `contrast >= level[l]`. Holes are
 /// filled and each label keeps its largest piece.
-pub fn refine_labels(labels: &Array2<u32>, contrast: &Array2<f32>, level: &[f32], grow_px: usize) -> Array2<u32> {
+pub fn refine_labels(
+    labels: &Array2<u32>,
+    contrast: &Array2<f32>,
+    level: &[f32],
+    grow_px: usize,
+) -> Array2<u32> {
     let (h, w) = labels.dim();
     let mut out = labels.clone();
     let mut dist = Array2::<u16>::from_elem((h, w), u16::MAX);
@@ -24,7 +29,11 @@ pub fn refine_labels(labels: &Array2<u32>, contrast: &Array2<f32>, level: &[f32]
                 // Only boundary pixels seed the growth.
                 let on_edge = N4.iter().any(|&(dy, dx)| {
                     let (ny, nx) = (y as i64 + dy, x as i64 + dx);
-                    ny >= 0 && nx >= 0 && ny < h as i64 && nx < w as i64 && labels[[ny as usize, nx as usize]] == 0
+                    ny >= 0
+                        && nx >= 0
+                        && ny < h as i64
+                        && nx < w as i64
+                        && labels[[ny as usize, nx as usize]] == 0
                 });
                 if on_edge {
                     q.push_back((y, x));

@@ -41,7 +41,9 @@ pub fn upsample_labels(src: &Array2<u32>, f: usize, h: usize, w: usize) -> Array
         return src.clone();
     }
     let (sh, sw) = src.dim();
-    Array2::from_shape_fn((h, w), |(y, x)| src[[(y / f).min(sh - 1), (x / f).min(sw - 1)]])
+    Array2::from_shape_fn((h, w), |(y, x)| {
+        src[[(y / f).min(sh - 1), (x / f).min(sw - 1)]]
+    })
 }
 
 /// A smooth map sampled on `f x f` blocks (value at each block centre),

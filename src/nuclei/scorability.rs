@@ -72,10 +72,12 @@ pub fn classify(fields: &mut [Vec<Nucleus>], p: &NucleusParams) -> CaseReference
             .collect(),
     );
     for n in fields.iter_mut().flatten() {
-        let too_small = n.area_um2 < min_area || median_area.is_some_and(|m| n.area_um2 < p.small_area_fraction * m);
+        let too_small = n.area_um2 < min_area
+            || median_area.is_some_and(|m| n.area_um2 < p.small_area_fraction * m);
         let too_large = median_area.is_some_and(|m| n.area_um2 > p.large_area_factor * m);
         let blurred = median_blur.is_some_and(|m| {
-            n.edge_blur_um.is_finite() && n.edge_blur_um > (p.focus_blur_factor * m).max(p.focus_min_blur_um)
+            n.edge_blur_um.is_finite()
+                && n.edge_blur_um > (p.focus_blur_factor * m).max(p.focus_min_blur_um)
         });
         let reason = if n.touches_border {
             Some(ExclusionReason::CutByBorder)

@@ -23,7 +23,11 @@ pub fn threshold_otsu(values: &[f32]) -> Option<f32> {
         hist[b] += 1;
     }
     let total: u64 = hist.iter().sum();
-    let sum_all: f64 = hist.iter().enumerate().map(|(i, &c)| i as f64 * c as f64).sum();
+    let sum_all: f64 = hist
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| i as f64 * c as f64)
+        .sum();
     let (mut w0, mut sum0) = (0u64, 0.0f64);
     let (mut best, mut best_i) = (-1.0f64, 0usize);
     for (i, &c) in hist.iter().enumerate() {

@@ -52,7 +52,11 @@ impl Basins {
 
 /// Watershed of `height` restricted to `mask` (8-connectivity): returns
 /// labels 1..=n (0 outside the mask), numbered in raster order.
-pub fn watershed_dynamics(height: &Array2<f32>, mask: &Array2<bool>, rule: &SplitRule) -> (Array2<u32>, u32) {
+pub fn watershed_dynamics(
+    height: &Array2<f32>,
+    mask: &Array2<bool>,
+    rule: &SplitRule,
+) -> (Array2<u32>, u32) {
     let (h, w) = height.dim();
     let hs = height.as_standard_layout();
     let hv = hs.as_slice().expect("standard layout");
@@ -96,10 +100,13 @@ pub fn watershed_dynamics(height: &Array2<f32>, mask: &Array2<bool>, rule: &Spli
             continue;
         }
         // Highest basin first (ties: lower root index).
-        roots.sort_by(|&a, &c| b.peak[c as usize].total_cmp(&b.peak[a as usize]).then(a.cmp(&c)));
+        roots.sort_by(|&a, &c| {
+            b.peak[c as usize]
+                .total_cmp(&b.peak[a as usize])
+                .then(a.cmp(&c))
+        });
         let top = roots[0];
-        for i in 1..roots.len() {
-            let r = roots[i];
+        for &r in roots.iter().skip(1) {
             let lower_peak = b.peak[r as usize];
             let separate = lower_peak >= rule.min_peak
                 && v <= rule.max_saddle_ratio * lower_peak
@@ -185,14 +192,23 @@ mod chain_tests {
 
     #[test]
     fn chain_of_four_discs() {
-        let centres = [(25.0, 30.0, 18.0), (55.0, 32.0, 16.0), (85.0, 28.0, 17.0), (115.0, 30.0, 18.0)];
+        let centres = [
+            (25.0, 30.0, 18.0),
+            (55.0, 32.0, 16.0),
+            (85.0, 28.0, 17.0),
+            (115.0, 30.0, 18.0),
+        ];
         let m = Array2::from_shape_fn((61, 140), |(y, x)| {
-            centres
-                .iter()
-                .any(|&(cx, cy, r): &(f64, f64, f64)| ((x as f64 - cx).powi(2) + (y as f64 - cy).powi(2)).sqrt() <= r)
+            centres.iter().any(|&(cx, cy, r): &(f64, f64, f64)| {
+                ((x as f64 - cx).powi(2) + (y as f64 - cy).powi(2)).sqrt() <= r
+            })
         });
         let d = crate::filters::gaussian_filter(&distance_transform_edt(&m), 1.0);
-        let rule = SplitRule { min_peak: 5.0, max_saddle_ratio: 0.85, min_dynamic: 1.0 };
+        let rule = SplitRule {
+            min_peak: 5.0,
+            max_saddle_ratio: 0.85,
+            min_dynamic: 1.0,
+        };
         let (_, n) = watershed_dynamics(&d, &m, &rule);
         assert_eq!(n, 4);
     }

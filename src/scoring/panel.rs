@@ -44,18 +44,9 @@ impl RuleSet {
     }
 }
 
-/// Channel names (case-insensitive, surrounding spaces ignored) that the
-/// input layer maps to each role, e.g. OME-TIFF channel names.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ChannelAliases {
-    /// Names of the nuclear counterstain (DAPI, Hoechst, ...).
-    pub dapi: Vec<String>,
-    /// Names of the locus probe (MDM2, Orange, Red, Cy3, ...).
-    pub target: Vec<String>,
-    /// Names of the reference probe (CEP12, Green, FITC, ...).
-    pub control: Vec<String>,
-}
+/// Channel names that the input layer maps to each role (shared with
+/// the input layer, which matches them against file channel names).
+pub use crate::io::channels::ChannelAliases;
 
 /// Locus names for the ISCN string (ISCN 2020, interphase FISH).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
