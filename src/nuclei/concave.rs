@@ -100,23 +100,40 @@ fn rasterize_hull(hull: &[(i64, i64)], h: usize, w: usize) -> Array2<bool> {
     m
 }
 
+/// Area / convex-hull area; the hull of a region is the hull of the outer
+/// corners of its leftmost and rightmost pixel in every row.
 fn solidity(region: &Array2<bool>) -> f64 {
-    let mut pts = Vec::new();
-    let mut area = 0usize;
-    for ((y, x), &v) in region.indexed_iter() {
-        if v {
-            area += 1;
-            for (dy, dx) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
-                pts.push((x as i64 + dx, y as i64 + dy));
-            }
-        }
-    }
+    let (pts, area) = extreme_corners(region);
     let hull_area = super::measure::convex_hull_area(pts);
     if hull_area > 0.0 {
         area as f64 / hull_area
     } else {
         1.0
     }
+}
+
+/// Corners of the first and last pixel of every row, and the pixel count.
+fn extreme_corners(region: &Array2<bool>) -> (Vec<(i64, i64)>, usize) {
+    let mut pts = Vec::new();
+    let mut area = 0usize;
+    for (y, row) in region.rows().into_iter().enumerate() {
+        let mut first = None;
+        let mut last = 0usize;
+        for (x, &v) in row.iter().enumerate() {
+            if v {
+                area += 1;
+                first.get_or_insert(x);
+                last = x;
+            }
+        }
+        if let Some(f) = first {
+            for xc in [f as i64, last as i64 + 1] {
+                pts.push((xc, y as i64));
+                pts.push((xc, y as i64 + 1));
+            }
+        }
+    }
+    (pts, area)
 }
 
 /// Tries one cut of `region` (a mask of one connected object); returns the
@@ -131,15 +148,7 @@ fn best_cut(region: &Array2<bool>, rule: &ConcaveRule) -> Option<(Array2<bool>, 
     if s0 >= rule.max_solidity {
         return None;
     }
-    let mut corners = Vec::new();
-    for ((y, x), &v) in region.indexed_iter() {
-        if v {
-            for (dy, dx) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
-                corners.push((x as i64 + dx, y as i64 + dy));
-            }
-        }
-    }
-    let hull = convex_hull(corners);
+    let hull = convex_hull(extreme_corners(region).0);
     let hm = rasterize_hull(&hull, h, w);
     let deficiency = Array2::from_shape_fn((h, w), |(y, x)| hm[[y, x]] && !region[[y, x]]);
     // Depth of a pocket pixel: distance to the outside of the hull.

@@ -37,3 +37,31 @@ pub fn single_signal_reference(
     }
     Some(med(&mut v))
 }
+
+/// Spread of single-copy brightness: the robust SD (1.4826 x MAD) of
+/// ln(flux) over the same single-copy-like objects as
+/// [`single_signal_reference`] (flux above a quarter of the reference, to
+/// leave out noise). The MAD ignores the bright tail of compact clusters.
+/// `None` with fewer than `min_count` objects.
+pub fn single_signal_log_spread(
+    objects: &[&SpotObject],
+    sigma: f64,
+    reference: f64,
+    min_count: usize,
+) -> Option<f64> {
+    let mut v: Vec<f64> = objects
+        .iter()
+        .filter(|o| o.n_maxima == 1 && o.width_px < 1.5 * sigma && o.flux > 0.25 * reference)
+        .map(|o| o.flux.ln())
+        .collect();
+    if v.len() < min_count {
+        return None;
+    }
+    let med = |v: &mut [f64]| {
+        v.sort_by(|a, b| a.total_cmp(b));
+        v[v.len() / 2]
+    };
+    let m = med(&mut v);
+    let mut d: Vec<f64> = v.iter().map(|x| (x - m).abs()).collect();
+    Some(1.4826 * med(&mut d))
+}
