@@ -69,6 +69,10 @@ pub struct SpotParams {
     /// Subtract the DAPI bleed-through (estimated per image) from the probe
     /// channels before detection.
     pub correct_crosstalk: bool,
+    /// Objects used for the single-copy reference have no other object of
+    /// their channel within this distance (um): a cluster's radius (up to
+    /// 1.5 um, see max_cluster_radius_um) plus its PSF halo.
+    pub reference_isolation_um: f64,
     /// Largest cluster radius in um (sets the background window).
     pub max_cluster_radius_um: f64,
     /// Default cluster estimator.
@@ -98,6 +102,7 @@ impl Default for SpotParams {
             cluster_min_copies: 2.5,
             compact_cluster_z: 3.5,
             correct_crosstalk: true,
+            reference_isolation_um: 2.0,
             max_cluster_radius_um: 1.5,
             cluster_estimator: ClusterEstimator::Intensity,
             tntc_copies: 20,
@@ -402,8 +407,22 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
     let live = |objs: &[SpotObject], g: &[bool]| -> Vec<usize> {
         (0..objs.len()).filter(|&i| !g[i]).collect()
     };
-    let t_live = live(&t.objects, &t_gran);
-    let c_live = live(&c.objects, &c_gran);
+    // The single-copy reference uses ISOLATED objects only: a dot beside a
+    // cluster sits on the cluster's halo, which inflates its background
+    // ring and shrinks its flux (and so inflates every cluster estimate).
+    let iso = (p.reference_isolation_um / px).powi(2);
+    let isolated = |objs: &[SpotObject], idx: Vec<usize>| -> Vec<usize> {
+        idx.iter()
+            .copied()
+            .filter(|&i| {
+                objs.iter().enumerate().all(|(j, o)| {
+                    j == i || (o.x - objs[i].x).powi(2) + (o.y - objs[i].y).powi(2) > iso
+                })
+            })
+            .collect()
+    };
+    let t_live = isolated(&t.objects, live(&t.objects, &t_gran));
+    let c_live = isolated(&c.objects, live(&c.objects, &c_gran));
     let own_reference = |objs: &[SpotObject], idx: &[usize], sigma: f64| {
         reference::single_signal_reference(
             &idx.iter().map(|&i| &objs[i]).collect::<Vec<_>>(),
@@ -478,6 +497,13 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
         let compact_min = log_sd
             .map(|sd| (p.compact_cluster_z * sd).exp().max(p.cluster_min_copies))
             .unwrap_or(f64::INFINITY);
+        // Copies are counted in units of the MEDIAN single-copy flux (the
+        // domain brief's "typical single signal"). A cluster of n lognormal
+        // copies carries n times their mean, about exp(sd^2/2) (~5 %) above
+        // n medians; correcting for it with the measured spread was tried
+        // and over-corrected (the measured spread is inflated by faint false
+        // dots and doublets), see docs/signals.md.
+        let mean_ref = reference;
         let peak_of = |o: &SpotObject| o.flux / (2.0 * std::f64::consts::PI * sigma * sigma);
         let mut rows: Vec<Signal> = objs
             .iter()
@@ -486,17 +512,20 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
                 let ci = reference
                     .map(|r| clusters::copies_by_intensity(o.flux, r))
                     .unwrap_or(1.0);
+                let ci_mean = mean_ref
+                    .map(|r| clusters::copies_by_intensity(o.flux, r))
+                    .unwrap_or(1.0);
                 let wide = o.width_px > 1.5 * sigma + 0.5;
                 let (kind, copies, mixture) = if g {
                     (SignalKind::Granule, 0, None)
                 } else if (ci >= p.cluster_min_copies && (o.n_maxima >= 2 || wide))
                     || ci >= compact_min
                 {
-                    let m = reference
+                    let m = mean_ref
                         .map(|r| clusters::copies_by_mixture(&o.aperture, w, sigma, r, 400) as u32);
                     let chosen = match p.cluster_estimator {
-                        ClusterEstimator::Intensity => ci.round().max(2.0) as u32,
-                        ClusterEstimator::Mixture => m.unwrap_or(ci.round() as u32).max(2),
+                        ClusterEstimator::Intensity => ci_mean.round().max(2.0) as u32,
+                        ClusterEstimator::Mixture => m.unwrap_or(ci_mean.round() as u32).max(2),
                     };
                     (SignalKind::Cluster, chosen, m)
                 } else if o.n_maxima >= 2 {
@@ -511,7 +540,7 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
                     nucleus: assign::assign_to_nucleus(labels, o.x, o.y, rim),
                     intensity: o.flux,
                     copies,
-                    copies_intensity: ci,
+                    copies_intensity: ci_mean,
                     copies_mixture: mixture,
                     kind,
                     dots: o.n_maxima as u32,

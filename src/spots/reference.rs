@@ -41,27 +41,36 @@ pub fn single_signal_reference(
 /// Spread of single-copy brightness: the robust SD (1.4826 x MAD) of
 /// ln(flux) over the same single-copy-like objects as
 /// [`single_signal_reference`] (flux above a quarter of the reference, to
-/// leave out noise). The MAD ignores the bright tail of compact clusters.
-/// `None` with fewer than `min_count` objects.
+/// leave out noise), with the photometric noise taken out: the measured
+/// log-variance is the copies' own brightness variance plus each object's
+/// relative flux error squared (ring noise x sqrt(aperture pixels) / flux),
+/// whose median is subtracted. The MAD ignores the bright tail of compact
+/// clusters. `None` with fewer than `min_count` objects.
 pub fn single_signal_log_spread(
     objects: &[&SpotObject],
     sigma: f64,
     reference: f64,
     min_count: usize,
 ) -> Option<f64> {
-    let mut v: Vec<f64> = objects
+    let sel: Vec<&&SpotObject> = objects
         .iter()
         .filter(|o| o.n_maxima == 1 && o.width_px < 1.5 * sigma && o.flux > 0.25 * reference)
-        .map(|o| o.flux.ln())
         .collect();
-    if v.len() < min_count {
+    if sel.len() < min_count {
         return None;
     }
     let med = |v: &mut [f64]| {
         v.sort_by(|a, b| a.total_cmp(b));
         v[v.len() / 2]
     };
+    let mut v: Vec<f64> = sel.iter().map(|o| o.flux.ln()).collect();
     let m = med(&mut v);
     let mut d: Vec<f64> = v.iter().map(|x| (x - m).abs()).collect();
-    Some(1.4826 * med(&mut d))
+    let sd = 1.4826 * med(&mut d);
+    let mut meas: Vec<f64> = sel
+        .iter()
+        .map(|o| (o.noise * (o.aperture.len() as f64).sqrt() / o.flux).powi(2))
+        .collect();
+    let noise_var = med(&mut meas);
+    Some((sd * sd - noise_var).max(0.0).sqrt())
 }
