@@ -21,16 +21,7 @@ fn main() {
             let (k, val) = kv.split_once('=').unwrap();
             j[k] = serde_json::Value::from(val.parse::<f64>().unwrap());
         }
-        p = NucleusParams {
-            split_neck_ratio: j["split_neck_ratio"].as_f64().unwrap(),
-            min_split_radius_um: j["min_split_radius_um"].as_f64().unwrap(),
-            overlap_brightness: j["overlap_brightness"].as_f64().unwrap(),
-            min_overlap_area_um2: j["min_overlap_area_um2"].as_f64().unwrap(),
-            min_solidity: j["min_solidity"].as_f64().unwrap(),
-            working_pixel_um: j["working_pixel_um"].as_f64().unwrap(),
-            smoothing_um: j["smoothing_um"].as_f64().unwrap(),
-            ..p
-        };
+        p = serde_json::from_value(j).unwrap();
     }
     let only: Option<Vec<String>> = std::env::var("FS_ONLY")
         .ok()

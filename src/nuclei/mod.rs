@@ -33,7 +33,7 @@ pub use scorability::{classify, ExclusionReason};
 /// Parameters of nucleus segmentation and scorability. Lengths in um; the
 /// defaults describe interphase nuclei in FFPE sections (6-15 um across,
 /// domain brief) and are converted with the image's pixel size.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct NucleusParams {
     /// Typical nucleus diameter in um (sets the background block size).
     pub nucleus_diameter_um: f64,
@@ -54,9 +54,17 @@ pub struct NucleusParams {
     /// Watershed: a part split off must have an inscribed radius of at
     /// least this (um); smaller bulges are lobes of one nucleus.
     pub min_split_radius_um: f64,
-    /// Overlap: DAPI this many times a nucleus' base level marks a zone
-    /// where two nuclei lie on each other (two layers give 2x).
+    /// Overlap: DAPI this many times the local single-layer level marks a
+    /// candidate zone where two nuclei lie on each other (two layers of
+    /// equal nuclei give 2x; a dim nucleus on a bright one, less).
     pub overlap_brightness: f64,
+    /// Overlap: share of a bright zone's surroundings that must be nucleus
+    /// (a lens is enclosed by the two crescents; a bright whole nucleus
+    /// borders background).
+    pub overlap_min_enclosure: f64,
+    /// Overlap between neighbours A (base level a) and B (b <= a): a zone
+    /// brighter than a + this x b marks them stacked (a lens is a + b).
+    pub overlap_pair_fraction: f64,
     /// Overlap: smallest bright zone (um^2) that counts.
     pub min_overlap_area_um2: f64,
     /// Objects under this diameter (um, area-equivalent) are debris.
@@ -98,16 +106,18 @@ impl Default for NucleusParams {
             working_pixel_um: 0.2,
             smoothing_um: 0.3,
             edge_level: 0.5,
-            split_neck_ratio: 0.85,
-            min_split_radius_um: 2.0,
-            overlap_brightness: 1.6,
+            split_neck_ratio: 0.92,
+            min_split_radius_um: 1.5,
+            overlap_brightness: 1.5,
+            overlap_min_enclosure: 0.6,
+            overlap_pair_fraction: 0.85,
             min_overlap_area_um2: 3.0,
             min_diameter_um: 4.0,
             small_area_fraction: 0.3,
             large_area_factor: 3.0,
             focus_blur_factor: 2.0,
             focus_min_blur_um: 0.6,
-            concave_max_solidity: 0.92,
+            concave_max_solidity: 0.95,
             concave_min_depth_um: 0.4,
             concave_min_saliency: 0.15,
             intensity_split_ratio: 1.3,
@@ -214,14 +224,18 @@ pub fn segment_nuclei(dapi: &Plane, p: &NucleusParams) -> Segmentation {
     // Double layers (two nuclei stacked) come out of the mask before
     // touching nuclei are split; they are shared out afterwards.
     let radius = ((0.5 * p.nucleus_diameter_um / pw).round() as usize).max(2);
-    let layer = overlap::local_layer_level(&contrast_w, &mask1, radius, (radius / 4).max(1), 0.4);
+    // Smoothed at the chromatin-domain scale so that texture does not
+    // pass for a second layer.
+    let smooth_i = gaussian_filter(&contrast_w, p.intensity_split_smoothing_um / pw);
+    let layer = overlap::local_layer_level(&smooth_i, &mask1, radius, (radius / 4).max(1), 0.4);
     let lens_px = (p.min_overlap_area_um2 / (pw * pw)).ceil() as usize;
     let lens = overlap::double_layer_zones(
-        &contrast_w,
+        &smooth_i,
         &mask1,
         &layer,
         p.overlap_brightness as f32,
         lens_px,
+        p.overlap_min_enclosure,
     );
     let single = Array2::from_shape_fn(mask1.dim(), |(y, x)| {
         mask1[[y, x]]
@@ -283,7 +297,6 @@ pub fn segment_nuclei(dapi: &Plane, p: &NucleusParams) -> Segmentation {
     }
     // Pieces made of a dim and a bright nucleus come apart by level
     // (smoothed at a nucleus-radius fraction so chromatin texture averages out).
-    let smooth_i = gaussian_filter(&contrast_w, p.intensity_split_smoothing_um / pw);
     let irule = intensity::IntensityRule {
         min_level_ratio: p.intensity_split_ratio as f32,
         min_part_px: (0.5 * min_area_w).ceil() as usize,
@@ -291,7 +304,26 @@ pub fn segment_nuclei(dapi: &Plane, p: &NucleusParams) -> Segmentation {
         rim_px: ((p.intensity_split_smoothing_um + 0.5) / pw) as f32,
     };
     let (mut lab_w, n_w) = intensity::split_by_intensity(&lab_w, n_w, &smooth_i, &irule);
-    let flagged = overlap::share_lenses(&mut lab_w, &mask1, &lens);
+    let mut flagged = overlap::share_lenses(&mut lab_w, &mask1, &lens);
+    // Neighbours of different brightness stacked on each other: the lens
+    // is dimmer than 1.6 x the local level but still the SUM of the two.
+    flagged.extend(overlap::flag_stacked_pairs(
+        &lab_w,
+        n_w,
+        &smooth_i,
+        lens_px,
+        p.overlap_pair_fraction as f32,
+    ));
+    // A lens that stayed inside one piece (the partner's crescent too small
+    // to stand alone, or the cut ran along the lens).
+    flagged.extend(overlap::flag_inner_lenses(
+        &lab_w,
+        n_w,
+        &smooth_i,
+        p.overlap_brightness as f32,
+        lens_px,
+        (1.0 / pw) as f32,
+    ));
     // Full resolution: each label's outline at its own half maximum.
     let smooth = gaussian_filter(&dapi.data, p.smoothing_um / px);
     let bg = resample::upsample_bilinear(&bg_w, f, h, w);
