@@ -3,7 +3,8 @@
 // would see, as JSON, for tests/report_browser.rs to check:
 //   node check_report.mjs REPORT.html PLAN.json
 // PLAN: {"toggle": ["0:17", ...], "reviewer": "name", "review_out": "path",
-//        "screenshot": "path" (optional)}
+//        "screenshot": "path" (optional, before the toggles),
+//        "shots": [{"selector": "css", "path": "png"}] (optional, after)}
 import { chromium } from "playwright-core";
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
@@ -61,9 +62,13 @@ try {
     await dl.saveAs(plan.review_out);
     out.review_name = dl.suggestedFilename();
   }
-  if (plan.screenshot_after) {
-    await page.locator("section.gallery").scrollIntoViewIfNeeded();
-    await page.screenshot({ path: plan.screenshot_after, fullPage: false });
+  // Extra screenshots after the toggles: [{"selector": css, "path": png}].
+  for (const shot of plan.shots || []) {
+    await page.locator(shot.selector).first().scrollIntoViewIfNeeded();
+    await page.evaluate((sel) => document.querySelector(sel).scrollIntoView({ block: "start" }), shot.selector);
+    await page.waitForTimeout(1500); // let Chromium finish rasterising the images
+    const jpeg = /\.jpe?g$/i.test(shot.path);
+    await page.screenshot({ path: shot.path, fullPage: false, ...(jpeg ? { quality: 82 } : {}) });
   }
 } finally {
   await browser.close();
