@@ -18,14 +18,12 @@ pub fn imagej_description(max_label: u32) -> String {
     format!("ImageJ=1.11a\nunit=micron\nmin=0.0\nmax={max_label}.0\n")
 }
 
-/// Pixels per micrometre as a TIFF rational.
+/// Pixels per micrometre as a TIFF rational: 10^6 / (pixel size in pm),
+/// so a reader's `1 / resolution` gives the pixel size back to 1 pm.
 fn px_per_um(pixel_size_um: f64) -> Rational {
-    let d = 1_000_000u32;
     Rational {
-        n: (d as f64 / pixel_size_um)
-            .round()
-            .clamp(1.0, u32::MAX as f64) as u32,
-        d,
+        n: 1_000_000,
+        d: (pixel_size_um * 1e6).round().clamp(1.0, u32::MAX as f64) as u32,
     }
 }
 

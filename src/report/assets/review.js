@@ -157,8 +157,6 @@
     $("qc").innerHTML = s.qc.length ? s.qc.map((q) => "<li>" + esc(q) + "</li>").join("") : "<li>none</li>";
     $("plots").innerHTML = plotsHtml(s);
     placeTiles(s);
-    const changed = [];
-    for (const [k, a] of decisions) changed.push(k);
     $("n-decisions").textContent = String(decisions.size);
     const diff = decisions.size !== baseDecisions.size || Array.from(decisions).some(([k, a]) => baseDecisions.get(k) !== a);
     document.body.classList.toggle("modified", diff);
@@ -170,13 +168,21 @@
     window.fishscoreScore = s;
   }
 
+  // Tiles and outlines of each nucleus, found once.
+  const elsByKey = new Map();
+  for (const el of document.querySelectorAll("[data-key]")) {
+    const k = el.dataset.key;
+    if (!elsByKey.has(k)) elsByKey.set(k, []);
+    elsByKey.get(k).push(el);
+  }
+
   function placeTiles(s) {
     const groups = { "st-enumerated": [], "st-reserve": [], excluded: [] };
     s.per_nucleus.forEach((p) => {
       const key = keyOf(p);
       const cls = statusClass(p);
       const d = decisions.get(key);
-      for (const el of document.querySelectorAll('[data-key="' + key + '"]')) {
+      for (const el of elsByKey.get(key) || []) {
         el.classList.remove("st-enumerated", "st-reserve", "st-reviewer", "st-signal", "st-morph", "decided");
         el.classList.add(cls);
         if (d) el.classList.add("decided");
