@@ -176,6 +176,35 @@ fn report_html_in_chromium_recomputes_like_rust() {
         std::fs::read(out.join("report.json")).unwrap(),
         report_bytes
     );
+
+    // The reviewed page opens with the review applied, verified.
+    let plan_path2 = tmp.path().join("plan2.json");
+    std::fs::write(&plan_path2, "{}").unwrap();
+    let o2 = Command::new("node")
+        .arg(browser::browser_dir().join("check_report.mjs"))
+        .arg(out.join("report.reviewed.html"))
+        .arg(&plan_path2)
+        .env("FISHSCORE_CHROMIUM", browser::chromium())
+        .output()
+        .expect("node runs");
+    assert!(
+        o2.status.success(),
+        "{}",
+        String::from_utf8_lossy(&o2.stderr)
+    );
+    let b2: serde_json::Value = serde_json::from_slice(&o2.stdout).unwrap();
+    assert_eq!(b2["console_errors"], serde_json::json!([]), "{b2}");
+    assert_eq!(b2["page_errors"], serde_json::json!([]), "{b2}");
+    let r2 = &b2["before"];
+    assert_eq!(r2["verify"], "verify ok", "{}", r2["verify_text"]);
+    assert_eq!(
+        r2["ratio_value"].as_str().unwrap().parse::<f64>().ok(),
+        want.ratio
+    );
+    assert_eq!(
+        r2["tiles_enumerated"].as_u64().unwrap(),
+        want.nuclei_scored as u64
+    );
     eprintln!(
         "toggles took {} ms; ratio {} -> {}",
         b["toggle_ms"], before["ratio_text"], after["ratio_text"]
