@@ -26,6 +26,21 @@ pub enum Command {
     Simulate(Box<SimulateArgs>),
     /// Measure a result folder against simulator ground truth; prints JSON.
     Evaluate(EvaluateArgs),
+    /// Apply a reviewer's decisions (the file report.html exports) to a
+    /// result folder without re-analysing the images; writes
+    /// report.reviewed.json and report.reviewed.html beside the untouched
+    /// automated report.
+    Rescore(RescoreArgs),
+}
+
+/// `fishscore rescore`.
+#[derive(Debug, clap::Args)]
+pub struct RescoreArgs {
+    /// A result folder written by `fishscore analyze`.
+    pub result_dir: PathBuf,
+    /// The review file exported from report.html ("Export review").
+    #[arg(long)]
+    pub review: PathBuf,
 }
 
 /// `fishscore simulate`.

@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 use clap::Parser;
-use fishscore::cli::{AnalyzeArgs, Cli, Command, EvaluateArgs, SimulateArgs};
+use fishscore::cli::{AnalyzeArgs, Cli, Command, EvaluateArgs, RescoreArgs, SimulateArgs};
 use fishscore::io::IoError;
 use fishscore::simulate::{self, recipe, SimError};
 use rayon::prelude::*;
@@ -50,6 +50,7 @@ fn main() -> ExitCode {
         Command::Analyze(a) => run_analyze(*a),
         Command::Simulate(a) => run_simulate(*a),
         Command::Evaluate(a) => run_evaluate(a),
+        Command::Rescore(a) => run_rescore(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -114,6 +115,36 @@ fn run_evaluate(a: EvaluateArgs) -> Result<(), Failure> {
         fishscore::io::atomic::write_bytes_atomic(out, json.as_bytes())?;
     }
     println!("{json}");
+    Ok(())
+}
+
+fn run_rescore(a: RescoreArgs) -> Result<(), Failure> {
+    let o = fishscore::report::rescore::rescore_dir(&a.result_dir, &a.review)?;
+    let r = &o.record;
+    let ratio = |x: Option<f64>| x.map_or("n/a".to_string(), |v| format!("{v:.2}"));
+    eprintln!(
+        "reviewed by {}: {} decision(s), {} status change(s); {} ratio {} -> {} ratio {}{} -> {}",
+        r.reviewer,
+        r.decisions.len(),
+        r.changes.len(),
+        r.automated.call,
+        ratio(r.automated.ratio),
+        r.reviewed.call,
+        ratio(r.reviewed.ratio),
+        if r.call_changed {
+            " (CALL CHANGED)"
+        } else {
+            ""
+        },
+        o.written
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if r.shown_matches == Some(false) {
+        eprintln!("warning: the figures in the review file differ from fishscore's recomputation (recorded in provenance.review.shown_matches)");
+    }
     Ok(())
 }
 

@@ -72,6 +72,9 @@ pub struct CaseResult {
     pub score: Score,
     /// The panel used.
     pub panel: Panel,
+    /// The scoring parameters used (stored with the counts in
+    /// score_input.json so a reviewer's rescore needs no image).
+    pub scoring: ScoringParams,
     /// Seconds spent in scoring.
     pub scoring_seconds: f64,
 }
@@ -174,6 +177,7 @@ pub fn analyze(
         nucleus_reference,
         score,
         panel: panel.clone(),
+        scoring: p.scoring.clone(),
         scoring_seconds: t0.elapsed().as_secs_f64(),
     }
 }

@@ -1,17 +1,28 @@
 //! Outputs of `fishscore analyze` (a public contract, docs/outputs.md):
-//! report.json, nuclei.csv, spots.csv, labels.tif (one per field) and
-//! overlay.png. Everything is rendered in memory first, then each file is
-//! written atomically (temporary file, then rename), so a failure never
-//! leaves a half-written file and an earlier complete output is replaced
-//! only by a complete one.
+//! report.json, report.html, score_input.json, nuclei.csv, spots.csv, and
+//! per field labels.tif, overlay.png and nuclei.geojson. Everything is
+//! rendered in memory first, then each file is written atomically
+//! (temporary file, then rename), so a failure never leaves a half-written
+//! file and an earlier complete output is replaced only by a complete one.
+//! `fishscore rescore` ([`rescore`]) adds report.reviewed.json and
+//! report.reviewed.html from a reviewer's decisions, without the images.
 
+pub mod contour;
+pub mod font;
+pub mod geojson;
+pub mod html;
+pub mod labels;
 pub mod overlay;
 pub mod provenance;
+pub mod rescore;
+pub mod review;
+pub mod score_input;
 pub mod tables;
 
 use crate::io::atomic::write_bytes_atomic;
 use crate::io::IoError;
 use crate::pipeline::CaseResult;
+use crate::scoring::Score;
 use provenance::Provenance;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -41,6 +52,24 @@ pub fn overlay_file_name(result: &CaseResult, field: usize) -> String {
     }
 }
 
+/// File name of a field's GeoJSON: `nuclei.geojson` for a one-field case,
+/// `nuclei_<field>.geojson` otherwise.
+pub fn geojson_file_name(result: &CaseResult, field: usize) -> String {
+    if result.fields.len() == 1 {
+        "nuclei.geojson".to_string()
+    } else {
+        format!(
+            "nuclei_{}.geojson",
+            tables::safe_name(&result.fields[field].name)
+        )
+    }
+}
+
+/// The HTML report.
+pub const REPORT_HTML: &str = "report.html";
+/// The scoring input kept for rescoring.
+pub const SCORE_INPUT_JSON: &str = "score_input.json";
+
 #[derive(Serialize)]
 struct FieldSummary<'a> {
     name: &'a str,
@@ -49,6 +78,7 @@ struct FieldSummary<'a> {
     pixel_size_um: f64,
     labels: String,
     overlay: String,
+    geojson: String,
     nuclei_detected: usize,
     input: &'a Option<crate::io::load::InputInfo>,
     signal_qc: &'a [crate::spots::ChannelQc],
@@ -61,13 +91,7 @@ struct FieldSummary<'a> {
 pub fn report_json(result: &CaseResult, prov: &Provenance) -> Result<String, String> {
     let s = &result.score;
     let mut qc: Vec<String> = s.qc.clone();
-    for f in &result.fields {
-        if let Some(info) = &f.input {
-            for q in &info.qc {
-                qc.push(format!("{}: {q}", f.name));
-            }
-        }
-    }
+    qc.extend(score_input::input_qc(result));
     let fields: Vec<FieldSummary> = result
         .fields
         .iter()
@@ -79,6 +103,7 @@ pub fn report_json(result: &CaseResult, prov: &Provenance) -> Result<String, Str
             pixel_size_um: f.pixel_size_um,
             labels: labels_file_name(result, i),
             overlay: overlay_file_name(result, i),
+            geojson: geojson_file_name(result, i),
             nuclei_detected: f.nuclei.len(),
             input: &f.input,
             signal_qc: &f.signals.qc,
@@ -86,37 +111,53 @@ pub fn report_json(result: &CaseResult, prov: &Provenance) -> Result<String, Str
             timings_s: &f.timings,
         })
         .collect();
-    let v = serde_json::json!({
-        "case": result.case_id,
-        "call": s.call,
-        "rule": s.rule,
-        "ratio": s.ratio,
-        "ratio_ci95": s.ratio_ci95,
-        "ci_crosses_cutoff": s.ci_crosses_cutoff,
-        "nuclei_detected": s.nuclei_detected,
-        "nuclei_scorable": s.nuclei_scorable,
-        "nuclei_eligible": s.nuclei_eligible,
-        "nuclei_scored": s.nuclei_scored,
-        "nuclei_excluded": s.nuclei_excluded,
-        "target_signals": s.target_signals,
-        "control_signals": s.control_signals,
-        "mean_target": s.mean_target,
-        "mean_control": s.mean_control,
-        "share_ratio_ge_cutoff": s.share_ratio_ge_cutoff,
-        "share_cluster": s.share_cluster,
-        "polysomy": s.polysomy,
-        "her2_group": s.her2_group,
-        "iscn": s.iscn,
-        "cap": s.cap,
-        "qc": qc,
-        "panel": result.panel.name,
-        "panel_definition": result.panel,
-        "scoring": s,
-        "nucleus_reference": result.nucleus_reference,
-        "fields": fields,
-        "provenance": prov,
-    });
+    let mut v = serde_json::Map::new();
+    v.insert("case".into(), serde_json::json!(result.case_id));
+    v.extend(score_entries(s, qc));
+    v.insert("panel".into(), serde_json::json!(result.panel.name));
+    v.insert("panel_definition".into(), serde_json::json!(result.panel));
+    v.insert("scoring".into(), serde_json::json!(s));
+    v.insert(
+        "nucleus_reference".into(),
+        serde_json::json!(result.nucleus_reference),
+    );
+    v.insert("fields".into(), serde_json::json!(fields));
+    v.insert("provenance".into(), serde_json::json!(prov));
+    let v = serde_json::Value::Object(v);
     serde_json::to_string_pretty(&v).map_err(|e| e.to_string())
+}
+
+/// The keys of report.json that the score decides (the call and its
+/// figures), in report order; `qc` is the score's notes followed by the
+/// input layer's. `rescore` replaces exactly these keys (and `scoring`).
+pub fn score_entries(s: &Score, qc: Vec<String>) -> serde_json::Map<String, serde_json::Value> {
+    use serde_json::json;
+    let mut m = serde_json::Map::new();
+    m.insert("call".into(), json!(s.call));
+    m.insert("rule".into(), json!(s.rule));
+    m.insert("ratio".into(), json!(s.ratio));
+    m.insert("ratio_ci95".into(), json!(s.ratio_ci95));
+    m.insert("ci_crosses_cutoff".into(), json!(s.ci_crosses_cutoff));
+    m.insert("nuclei_detected".into(), json!(s.nuclei_detected));
+    m.insert("nuclei_scorable".into(), json!(s.nuclei_scorable));
+    m.insert("nuclei_eligible".into(), json!(s.nuclei_eligible));
+    m.insert("nuclei_scored".into(), json!(s.nuclei_scored));
+    m.insert("nuclei_excluded".into(), json!(s.nuclei_excluded));
+    m.insert("target_signals".into(), json!(s.target_signals));
+    m.insert("control_signals".into(), json!(s.control_signals));
+    m.insert("mean_target".into(), json!(s.mean_target));
+    m.insert("mean_control".into(), json!(s.mean_control));
+    m.insert(
+        "share_ratio_ge_cutoff".into(),
+        json!(s.share_ratio_ge_cutoff),
+    );
+    m.insert("share_cluster".into(), json!(s.share_cluster));
+    m.insert("polysomy".into(), json!(s.polysomy));
+    m.insert("her2_group".into(), json!(s.her2_group));
+    m.insert("iscn".into(), json!(s.iscn));
+    m.insert("cap".into(), json!(s.cap));
+    m.insert("qc".into(), json!(qc));
+    m
 }
 
 /// Writes every output of a case into `dir` (created if missing); returns
@@ -128,22 +169,68 @@ pub fn write_outputs(
     prov: &Provenance,
 ) -> Result<Vec<PathBuf>, IoError> {
     // Render everything first: a failure here writes nothing.
+    use rayon::prelude::*;
     let json =
         report_json(result, prov).map_err(|e| IoError::write(&dir.join("report.json"), e))?;
     let nuclei_csv = tables::nuclei_csv(result);
     let spots_csv = tables::spots_csv(result);
-    let overlays: Vec<(String, Vec<u8>)> = (0..result.fields.len())
-        .map(|i| {
-            overlay::encode_png(&overlay::render_overlay(&case.fields[i], result, i))
+    let input = score_input::ScoreInput::from_result(result);
+    if input.score() != result.score {
+        return Err(IoError::write(
+            &dir.join(SCORE_INPUT_JSON),
+            "internal error: the stored scoring input does not reproduce the score",
+        ));
+    }
+    let input_json = serde_json::to_string_pretty(&input)
+        .map_err(|e| IoError::write(&dir.join(SCORE_INPUT_JSON), e))?;
+    let n = result.fields.len();
+    let canvases: Vec<overlay::Canvas> = (0..n)
+        .into_par_iter()
+        .map(|i| overlay::render_overlay(&case.fields[i], result, i))
+        .collect();
+    let outlines: Vec<Vec<(u32, contour::Ring)>> = result
+        .fields
+        .par_iter()
+        .map(|f| contour::trace_outlines(&f.labels, contour::OUTLINE_TOLERANCE_PX))
+        .collect();
+    let overlays: Vec<(String, Vec<u8>)> = canvases
+        .par_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            overlay::encode_png(c)
                 .map(|png| (overlay_file_name(result, i), png))
                 .map_err(|e| IoError::write(&dir.join(overlay_file_name(result, i)), e))
         })
         .collect::<Result<_, _>>()?;
+    let geojsons: Vec<(String, String)> = (0..n)
+        .map(|i| {
+            let name = geojson_file_name(result, i);
+            serde_json::to_string(&geojson::field_geojson(result, i, &outlines[i]))
+                .map(|t| (name.clone(), t))
+                .map_err(|e| IoError::write(&dir.join(&name), e))
+        })
+        .collect::<Result<_, _>>()?;
+    let prov_value =
+        serde_json::to_value(prov).map_err(|e| IoError::write(&dir.join(REPORT_HTML), e))?;
+    let model = html::build_model(
+        input,
+        result
+            .fields
+            .iter()
+            .zip(&canvases)
+            .zip(outlines)
+            .map(|((f, c), o)| (f.name.clone(), f.pixel_size_um, c, o))
+            .collect(),
+        prov_value,
+    )
+    .map_err(|e| IoError::write(&dir.join(REPORT_HTML), e))?;
+    let page = html::render_html(&model, &result.score, None);
+    drop(canvases);
     std::fs::create_dir_all(dir).map_err(|e| IoError::write(dir, e))?;
     let mut written = Vec::new();
     for (i, f) in result.fields.iter().enumerate() {
         let path = dir.join(labels_file_name(result, i));
-        crate::io::tiff_write::write_labels(&path, &f.labels, f.pixel_size_um)?;
+        labels::write_labels_imagej(&path, &f.labels, f.pixel_size_um)?;
         written.push(path);
     }
     for (name, png) in overlays {
@@ -151,7 +238,12 @@ pub fn write_outputs(
         write_bytes_atomic(&path, &png)?;
         written.push(path);
     }
-    for (name, text) in [("nuclei.csv", nuclei_csv), ("spots.csv", spots_csv)] {
+    for (name, text) in geojsons.into_iter().chain([
+        ("nuclei.csv".to_string(), nuclei_csv),
+        ("spots.csv".to_string(), spots_csv),
+        (SCORE_INPUT_JSON.to_string(), input_json),
+        (REPORT_HTML.to_string(), page),
+    ]) {
         let path = dir.join(name);
         write_bytes_atomic(&path, text.as_bytes())?;
         written.push(path);

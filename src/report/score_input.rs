@@ -1,0 +1,101 @@
+//! score_input.json: everything the scoring stage read (per-nucleus counts
+//! of every field, the panel, the scoring parameters), so that a reviewer's
+//! rescore (`fishscore rescore`) and the HTML report's live review
+//! recompute the call without the images. `ScoreInput::score` reproduces
+//! the automated `Score` exactly; `write_outputs` checks it before writing.
+
+use crate::io::IoError;
+use crate::pipeline::CaseResult;
+use crate::scoring::{rescore, NucleusCounts, Panel, Score, ScoringParams};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Value of the `format` key of score_input.json (bumped on a breaking
+/// change of the layout).
+pub const SCORE_INPUT_FORMAT: &str = "fishscore-score-input/1";
+
+/// The input of the scoring stage of one case (score_input.json).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreInput {
+    /// Always [`SCORE_INPUT_FORMAT`].
+    pub format: String,
+    /// Case identifier.
+    pub case: String,
+    /// Field names, by field index (`NucleusCounts::field`).
+    pub fields: Vec<String>,
+    /// The panel.
+    pub panel: Panel,
+    /// Scoring parameters (seed, bootstrap resamples, nuclei range...).
+    pub params: ScoringParams,
+    /// QC notes of the input layer (per field), listed in report.json's
+    /// `qc` after the scoring notes.
+    pub input_qc: Vec<String>,
+    /// One entry per detected nucleus of every field, field-major.
+    pub nuclei: Vec<NucleusCounts>,
+}
+
+impl ScoreInput {
+    /// The scoring input of an analysed case.
+    pub fn from_result(r: &CaseResult) -> ScoreInput {
+        ScoreInput {
+            format: SCORE_INPUT_FORMAT.to_string(),
+            case: r.case_id.clone(),
+            fields: r.fields.iter().map(|f| f.name.clone()).collect(),
+            panel: r.panel.clone(),
+            params: r.scoring.clone(),
+            input_qc: input_qc(r),
+            nuclei: r.counts.clone(),
+        }
+    }
+
+    /// The automated score (no reviewer decision).
+    pub fn score(&self) -> Score {
+        rescore(&self.nuclei, &self.panel, &self.params, &[])
+    }
+
+    /// Index of a field by name.
+    pub fn field_index(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f == name)
+    }
+
+    /// Reads and checks score_input.json.
+    pub fn read(path: &Path) -> Result<ScoreInput, IoError> {
+        let text = std::fs::read_to_string(path).map_err(|e| IoError::open(path, &e))?;
+        let v: ScoreInput = serde_json::from_str(&text).map_err(|e| {
+            IoError::format(
+                path,
+                format!("not a fishscore score input ({e}); run fishscore analyze again"),
+            )
+        })?;
+        if v.format != SCORE_INPUT_FORMAT {
+            return Err(IoError::format(
+                path,
+                format!(
+                    "format '{}' is not '{SCORE_INPUT_FORMAT}' (written by another fishscore version)",
+                    v.format
+                ),
+            ));
+        }
+        if let Some(n) = v.nuclei.iter().find(|n| n.field >= v.fields.len()) {
+            return Err(IoError::format(
+                path,
+                format!(
+                    "nucleus {} names field {} but the case has {} fields",
+                    n.id,
+                    n.field,
+                    v.fields.len()
+                ),
+            ));
+        }
+        Ok(v)
+    }
+}
+
+/// The input layer's QC notes of every field, prefixed with the field name.
+pub fn input_qc(r: &CaseResult) -> Vec<String> {
+    r.fields
+        .iter()
+        .filter_map(|f| f.input.as_ref().map(|i| (f, i)))
+        .flat_map(|(f, i)| i.qc.iter().map(move |q| format!("{}: {q}", f.name)))
+        .collect()
+}
