@@ -31,6 +31,68 @@ pub enum Command {
     /// report.reviewed.json and report.reviewed.html beside the untouched
     /// automated report.
     Rescore(RescoreArgs),
+    /// Analyse many cases: a folder (one case per subfolder or per image
+    /// file) or a CSV manifest; cases run in parallel, each written
+    /// atomically into OUT/<case>/, with summary.csv and summary.html.
+    /// Exit code 0 when every case ran, 3 when some failed.
+    Batch(Box<BatchArgs>),
+}
+
+/// `fishscore batch` (docs/batch.md).
+#[derive(Debug, clap::Args)]
+pub struct BatchArgs {
+    /// A folder (one case per subfolder, or per image file at its top
+    /// level) or a CSV manifest (columns case,files,panel,pixel_size_um,
+    /// channels,layout).
+    pub input: PathBuf,
+    /// Output folder: one result folder per case, summary.csv, summary.html.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Skip cases whose complete outputs (OUT/<case>/report.json) exist.
+    #[arg(long)]
+    pub resume: bool,
+    /// Only these cases (comma-separated ids).
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Print the plan (one JSON line per case: id and the `fishscore
+    /// analyze` arguments) and exit; used by workflow/Snakefile.
+    #[arg(long)]
+    pub plan: bool,
+    /// Channel indices of DAPI, target and control for cases that do not
+    /// set them in the manifest.
+    #[arg(long, value_delimiter = ',', num_args = 3)]
+    pub channels: Option<Vec<usize>>,
+    /// Pixel size in um for cases that do not set it in the manifest
+    /// (overrides the files' metadata).
+    #[arg(long)]
+    pub pixel_size_um: Option<f64>,
+    /// Pixel size in um used when neither the manifest, --pixel-size-um nor
+    /// the file gives one.
+    #[arg(long, default_value_t = 0.1)]
+    pub default_pixel_size_um: f64,
+    /// Panel for cases that do not name one in the manifest.
+    #[arg(long, default_value = "mdm2-cep12")]
+    pub panel: String,
+    /// Nuclei to enumerate, MIN..MAX (default: the panel's).
+    #[arg(long)]
+    pub nuclei: Option<String>,
+    /// Seed of the enumeration order and the bootstrap.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Z-stack projection: max or edf.
+    #[arg(long)]
+    pub projection: Option<String>,
+    /// Worker threads shared by all cases (default: all cores). Results do
+    /// not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Cases analysed at the same time (default: as many as threads);
+    /// fewer bounds memory, the threads still share the work inside cases.
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Print the time of each stage of each case to stderr.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 /// `fishscore rescore`.

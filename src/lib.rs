@@ -7,6 +7,7 @@
 //! cytogeneticist reads. [`simulate`] makes synthetic slides with exact
 //! ground truth and [`evaluate`] measures any result against it.
 
+pub mod batch;
 pub mod cli;
 pub mod evaluate;
 pub mod filters;
@@ -16,6 +17,7 @@ pub mod pipeline;
 pub mod plane;
 pub mod report;
 pub mod rng;
+pub mod run;
 pub mod scoring;
 pub mod simulate;
 pub mod spots;

@@ -3,11 +3,26 @@
 
 use anyhow::Result;
 use clap::Parser;
-use fishscore::cli::{AnalyzeArgs, Cli, Command, EvaluateArgs, RescoreArgs, SimulateArgs};
+use fishscore::cli::{
+    AnalyzeArgs, BatchArgs, Cli, Command, EvaluateArgs, RescoreArgs, SimulateArgs,
+};
 use fishscore::io::IoError;
 use fishscore::simulate::{self, recipe, SimError};
 use rayon::prelude::*;
 use std::process::ExitCode;
+
+/// How a command that ran ended: every case ran (0), or some cases of a
+/// batch failed (3).
+enum Done {
+    Success,
+    SomeFailed,
+}
+
+impl From<()> for Done {
+    fn from(_: ()) -> Self {
+        Done::Success
+    }
+}
 
 /// An error the user can fix (exit code 2) or an internal failure (1).
 enum Failure {
@@ -18,6 +33,15 @@ enum Failure {
 impl From<IoError> for Failure {
     fn from(e: IoError) -> Self {
         Failure::Input(e.to_string())
+    }
+}
+
+impl From<fishscore::run::RunError> for Failure {
+    fn from(e: fishscore::run::RunError) -> Self {
+        match e {
+            fishscore::run::RunError::Input(m) => Failure::Input(m),
+            fishscore::run::RunError::Internal(m) => Failure::Internal(m),
+        }
     }
 }
 
@@ -47,13 +71,15 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Analyze(a) => run_analyze(*a),
-        Command::Simulate(a) => run_simulate(*a),
-        Command::Evaluate(a) => run_evaluate(a),
-        Command::Rescore(a) => run_rescore(a),
+        Command::Analyze(a) => run_analyze(*a).map(Done::from),
+        Command::Simulate(a) => run_simulate(*a).map(Done::from),
+        Command::Evaluate(a) => run_evaluate(a).map(Done::from),
+        Command::Rescore(a) => run_rescore(a).map(Done::from),
+        Command::Batch(a) => run_batch(*a),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Done::Success) => ExitCode::SUCCESS,
+        Ok(Done::SomeFailed) => ExitCode::from(fishscore::batch::EXIT_SOME_FAILED),
         Err(Failure::Input(m)) => {
             eprintln!("error: {m}");
             ExitCode::from(2)
@@ -149,13 +175,9 @@ fn run_rescore(a: RescoreArgs) -> Result<(), Failure> {
 }
 
 fn run_analyze(a: AnalyzeArgs) -> Result<(), Failure> {
-    use fishscore::io::load::{load_field, FieldSource, LoadOptions};
-    use fishscore::io::project::Projection;
-    use fishscore::report::provenance::{now_utc, sha256_file, InputFile, Provenance};
-    use fishscore::scoring::{parse_nuclei_range, Panel};
+    use fishscore::io::load::FieldSource;
+    use fishscore::run::{check_pixel_size, run_case, CaseSpec, RunOptions};
 
-    let started = now_utc();
-    let panel = Panel::resolve(&a.panel).map_err(|e| Failure::Input(e.to_string()))?;
     let mut sources = Vec::new();
     if let (Some(d), Some(t), Some(c)) = (&a.dapi, &a.target, &a.control) {
         sources.push(FieldSource::PerChannel {
@@ -171,139 +193,132 @@ fn run_analyze(a: AnalyzeArgs) -> Result<(), Failure> {
         ));
     }
     if let Some(px) = a.pixel_size_um {
-        if !(px.is_finite() && px > 0.0 && px < 50.0) {
-            return Err(Failure::Input(format!(
-                "--pixel-size-um {px}: expected a pixel size in micrometres, e.g. 0.1"
-            )));
-        }
+        check_pixel_size(px, "--pixel-size-um")?;
     }
-    let projection = match a.projection.as_deref() {
-        None => fishscore::io::load::DEFAULT_PROJECTION,
-        Some("max") => Projection::Max,
-        Some("edf") => Projection::Edf,
-        Some(o) => {
-            return Err(Failure::Input(format!(
-                "--projection {o}: expected max or edf"
-            )))
-        }
-    };
-    let mut params = fishscore::pipeline::AnalyzeParams::default();
-    params.scoring.seed = a.seed;
-    params.scoring.image_analysis_method = format!(
-        "fishscore {} automated image analysis (DAPI segmentation, DoG spot detection, intensity-based cluster estimation)",
-        fishscore::VERSION
-    );
-    if let Some(r) = &a.nuclei {
-        params.scoring.nuclei_range =
-            Some(parse_nuclei_range(r).map_err(|e| Failure::Input(format!("--nuclei {r}: {e}")))?);
-    }
-    let opts = LoadOptions {
-        channels: a.channels.as_ref().map(|v| [v[0], v[1], v[2]]),
-        pixel_size_um: a.pixel_size_um,
-        default_pixel_size_um: a.default_pixel_size_um,
-        projection,
-        aliases: panel.channels.clone(),
-        ..LoadOptions::default()
-    };
-    let threads = a.threads.unwrap_or(0);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Failure::Internal(e.to_string()))?;
     let case_id = a.case_id.clone().unwrap_or_else(|| {
         a.out
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "case".into())
     });
-    pool.install(|| -> Result<(), Failure> {
-        let t0 = std::time::Instant::now();
-        let loaded: Vec<_> = sources
-            .par_iter()
-            .map(|s| load_field(s, &opts))
-            .collect::<Result<Vec<_>, _>>()?;
-        let load_s = t0.elapsed().as_secs_f64();
-        let mut files: Vec<std::path::PathBuf> = Vec::new();
-        let mut fields = Vec::new();
-        let mut infos = Vec::new();
-        for (f, info) in loaded {
-            files.extend(info.files.iter().cloned());
-            fields.push(f);
-            infos.push(Some(info));
+    let spec = CaseSpec {
+        id: case_id.clone(),
+        sources,
+        panel: a.panel.clone(),
+        channels: a.channels.as_ref().map(|v| [v[0], v[1], v[2]]),
+        pixel_size_um: a.pixel_size_um,
+    };
+    let opts = RunOptions {
+        default_pixel_size_um: a.default_pixel_size_um,
+        projection: a.projection.clone(),
+        nuclei: a.nuclei.clone(),
+        seed: a.seed,
+        command_line: std::env::args().collect(),
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(a.threads.unwrap_or(0))
+        .build()
+        .map_err(|e| Failure::Internal(e.to_string()))?;
+    let s = pool.install(|| run_case(&spec, &opts, &a.out))?;
+    if a.timings {
+        for (stage, t) in &s.timings {
+            eprintln!("timing {stage} {t:.3} s");
         }
-        // Field names must be unique within a case.
-        let mut seen = std::collections::HashMap::new();
-        for f in fields.iter_mut() {
-            let n = seen.entry(f.name.clone()).or_insert(0usize);
-            *n += 1;
-            if *n > 1 {
-                f.name = format!("{}_{}", f.name, n);
-            }
-        }
-        let case = fishscore::Case {
-            id: case_id.clone(),
-            fields,
-        };
-        let result = fishscore::pipeline::analyze(&case, infos, &panel, &params);
-        let inputs = files
+    }
+    eprintln!(
+        "{}: {} ratio {} ({} nuclei scored of {} detected) -> {}",
+        case_id,
+        s.call,
+        s.ratio
+            .map(|r| format!("{r:.2}"))
+            .unwrap_or_else(|| "n/a".into()),
+        s.nuclei_scored,
+        s.nuclei_detected,
+        a.out.display()
+    );
+    Ok(())
+}
+
+fn run_batch(a: BatchArgs) -> Result<Done, Failure> {
+    use fishscore::batch::{self, BatchOptions, CaseDefaults, Status};
+    use fishscore::run::{check_pixel_size, parse_projection, RunOptions};
+    use std::io::IsTerminal;
+
+    if let Some(px) = a.pixel_size_um {
+        check_pixel_size(px, "--pixel-size-um")?;
+    }
+    parse_projection(a.projection.as_deref())?;
+    let defaults = CaseDefaults {
+        panel: a.panel.clone(),
+        channels: a.channels.as_ref().map(|v| [v[0], v[1], v[2]]),
+        pixel_size_um: a.pixel_size_um,
+    };
+    let bad = |e: batch::BatchError| Failure::Input(e.0);
+    let mut cases = batch::discover(&a.input, &defaults, Some(&a.out)).map_err(bad)?;
+    if !a.only.is_empty() {
+        if let Some(x) = a
+            .only
             .iter()
-            .map(|p| {
-                sha256_file(p)
-                    .map(|(bytes, sha256)| InputFile {
-                        path: p.clone(),
-                        bytes,
-                        sha256,
-                    })
-                    .map_err(|e| Failure::Input(IoError::open(p, &e).to_string()))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let prov = Provenance {
-            program: "fishscore".into(),
-            version: fishscore::VERSION.into(),
-            command_line: std::env::args().collect(),
-            started_utc: started.clone(),
-            finished_utc: now_utc(),
-            threads: rayon::current_num_threads(),
-            inputs,
-            parameters: serde_json::json!({
-                "analysis": params,
-                "input": {
-                    "channels": a.channels,
-                    "pixel_size_um": a.pixel_size_um,
-                    "default_pixel_size_um": a.default_pixel_size_um,
-                    "projection": projection.as_str(),
-                    "limits": opts.limits,
-                },
-                "panel": a.panel,
-            }),
-        };
-        let t1 = std::time::Instant::now();
-        fishscore::report::write_outputs(&a.out, &case, &result, &prov)?;
-        if a.timings {
-            eprintln!("timing load {load_s:.3} s");
-            for f in &result.fields {
-                for (stage, s) in &f.timings {
-                    eprintln!("timing {} {stage} {s:.3} s", f.name);
-                }
-            }
-            eprintln!("timing scoring {:.3} s", result.scoring_seconds);
-            eprintln!("timing write {:.3} s", t1.elapsed().as_secs_f64());
+            .find(|n| !cases.iter().any(|c| &c.spec.id == *n))
+        {
+            return Err(Failure::Input(format!(
+                "--only {x}: no such case in {}",
+                a.input.display()
+            )));
         }
-        let s = &result.score;
-        eprintln!(
-            "{}: {} ratio {} ({} nuclei scored of {} detected) -> {}",
-            case_id,
-            serde_json::to_value(s.call)
-                .ok()
-                .and_then(|v| v.as_str().map(String::from))
-                .unwrap_or_default(),
-            s.ratio
-                .map(|r| format!("{r:.2}"))
-                .unwrap_or_else(|| "n/a".into()),
-            s.nuclei_scored,
-            s.nuclei_detected,
-            a.out.display()
-        );
-        Ok(())
+        cases.retain(|c| a.only.contains(&c.spec.id));
+    }
+    let ropts = RunOptions {
+        default_pixel_size_um: a.default_pixel_size_um,
+        projection: a.projection.clone(),
+        nuclei: a.nuclei.clone(),
+        seed: a.seed,
+        command_line: std::env::args().collect(),
+    };
+    fishscore::run::analysis_params(&ropts)?;
+    if a.plan {
+        for c in &cases {
+            let line = serde_json::json!({
+                "case": c.spec.id,
+                "args": batch::analyze_args(&c.spec, &ropts),
+                "problem": c.problem,
+            });
+            println!("{line}");
+        }
+        return Ok(Done::Success);
+    }
+    let opts = BatchOptions {
+        out: a.out.clone(),
+        resume: a.resume,
+        timings: a.timings,
+        progress_bar: std::io::stderr().is_terminal(),
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(a.threads.unwrap_or(0))
+        .build()
+        .map_err(|e| Failure::Internal(e.to_string()))?;
+    let outcomes = pool
+        .install(|| batch::run_batch(&cases, &ropts, &opts))
+        .map_err(bad)?;
+    let failed = outcomes
+        .iter()
+        .filter(|o| o.status == Status::Failed)
+        .count();
+    let resumed = outcomes
+        .iter()
+        .filter(|o| o.status == Status::Resumed)
+        .count();
+    eprintln!(
+        "{} case(s): {} analysed, {} resumed, {} failed -> {}",
+        outcomes.len(),
+        outcomes.len() - failed - resumed,
+        resumed,
+        failed,
+        a.out.join(batch::SUMMARY_CSV).display()
+    );
+    Ok(if failed > 0 {
+        Done::SomeFailed
+    } else {
+        Done::Success
     })
 }
