@@ -10,7 +10,9 @@ const PX: f64 = 0.1;
 
 /// Renders shapes (`inside(x, y) -> brightness`, summed) into a DAPI plane.
 fn render(w: usize, h: usize, shapes: &[&dyn Fn(f64, f64) -> f32], seed: u64) -> Plane {
-    let clean = Array2::from_shape_fn((h, w), |(y, x)| shapes.iter().map(|s| s(x as f64, y as f64)).sum::<f32>());
+    let clean = Array2::from_shape_fn((h, w), |(y, x)| {
+        shapes.iter().map(|s| s(x as f64, y as f64)).sum::<f32>()
+    });
     let blurred = gaussian_filter(&clean, 0.25 / PX);
     let mut rng = Rng::new(seed, 7);
     let data = blurred.mapv(|v| 100.0 + v + 8.0 * (rng.uniform() as f32 - 0.5) * 3.46);
@@ -19,7 +21,13 @@ fn render(w: usize, h: usize, shapes: &[&dyn Fn(f64, f64) -> f32], seed: u64) ->
 
 fn disc(cx: f64, cy: f64, r_um: f64, level: f32) -> impl Fn(f64, f64) -> f32 {
     let r = r_um / PX;
-    move |x, y| if (x - cx).powi(2) + (y - cy).powi(2) <= r * r { level } else { 0.0 }
+    move |x, y| {
+        if (x - cx).powi(2) + (y - cy).powi(2) <= r * r {
+            level
+        } else {
+            0.0
+        }
+    }
 }
 
 fn labels_at(seg: &Segmentation, pts: &[(usize, usize)]) -> Vec<u32> {
@@ -42,7 +50,11 @@ fn one_disc_is_one_nucleus_with_its_area() {
     assert_eq!(nuclei.len(), 1);
     let n = &nuclei[0];
     let area = std::f64::consts::PI * 4.5 * 4.5;
-    assert!((n.area_um2 - area).abs() / area < 0.05, "area {}", n.area_um2);
+    assert!(
+        (n.area_um2 - area).abs() / area < 0.05,
+        "area {}",
+        n.area_um2
+    );
     assert!((n.x - 150.0).abs() < 1.0 && (n.y - 150.0).abs() < 1.0);
     assert!(n.scorable, "{:?}", n.reason);
     assert!(n.solidity > 0.95 && n.eccentricity < 0.3);
@@ -61,7 +73,11 @@ fn two_touching_discs_are_two_nuclei() {
     assert_eq!(nuclei.len(), 2);
     let l = labels_at(&seg, &[(90, 150), (210, 150)]);
     assert!(l[0] != 0 && l[1] != 0 && l[0] != l[1], "{l:?}");
-    assert!(nuclei.iter().all(|n| n.scorable), "{:?}", nuclei.iter().map(|n| n.reason).collect::<Vec<_>>());
+    assert!(
+        nuclei.iter().all(|n| n.scorable),
+        "{:?}",
+        nuclei.iter().map(|n| n.reason).collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -105,12 +121,18 @@ fn bright_overlap_is_overlapping_and_neighbours_stay_scorable() {
     let stacked: Vec<u32> = labels_at(&seg, &[(90, 130), (205, 130)]);
     assert!(stacked.iter().all(|&l| l != 0));
     for l in &stacked {
-        let n = nuclei.iter().find(|n| n.id == *l).expect("labelled nucleus");
+        let n = nuclei
+            .iter()
+            .find(|n| n.id == *l)
+            .expect("labelled nucleus");
         assert_eq!(n.reason, Some(ExclusionReason::Overlapping), "nucleus {l}");
     }
     let lone = labels_at(&seg, &[(120, 380), (330, 380)]);
     for l in &lone {
-        let n = nuclei.iter().find(|n| n.id == *l).expect("labelled nucleus");
+        let n = nuclei
+            .iter()
+            .find(|n| n.id == *l)
+            .expect("labelled nucleus");
         assert!(n.scorable, "{:?}", n.reason);
     }
 }
@@ -124,7 +146,10 @@ fn small_bright_debris_is_too_small_and_blurred_nucleus_out_of_focus() {
     let sharp = render(420, 420, &[&a, &b, &c, &debris], 6);
     // An out-of-focus nucleus: its own image blurred by 1.2 um.
     let f = disc(210.0, 200.0, 4.5, 1000.0);
-    let blurred = gaussian_filter(&Array2::from_shape_fn((420, 420), |(y, x)| f(x as f64, y as f64)), 1.2 / PX);
+    let blurred = gaussian_filter(
+        &Array2::from_shape_fn((420, 420), |(y, x)| f(x as f64, y as f64)),
+        1.2 / PX,
+    );
     let mut data = sharp.data.clone();
     data.zip_mut_with(&blurred, |a, b| *a += *b);
     let (seg, nuclei) = segment(&Plane::new(data, PX));
