@@ -555,3 +555,55 @@ fn partial_saturation_and_blank_probe_are_qc_lines() {
         info.qc
     );
 }
+
+fn corr(a: &Array2<f32>, b: &Array2<f32>) -> f64 {
+    let n = a.len() as f64;
+    let (ma, mb) = (a.sum() as f64 / n, b.sum() as f64 / n);
+    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+    for (&x, &y) in a.iter().zip(b.iter()) {
+        let (dx, dy) = (x as f64 - ma, y as f64 - mb);
+        sab += dx * dy;
+        saa += dx * dx;
+        sbb += dy * dy;
+    }
+    sab / (saa * sbb).sqrt()
+}
+
+#[test]
+fn committed_format_fixtures_read_alike() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/formats");
+    let o = LoadOptions::default();
+    let (base, _) = load_field(&source(&root.join("multipage")), &o).unwrap();
+    for lossless in [
+        "per-channel",
+        "ome-tiff",
+        "tiled-bigtiff",
+        "lzw",
+        "deflate-bigtiff",
+        "packbits",
+        "f32",
+    ] {
+        let (f, info) = load_field(&source(&root.join(lossless)), &o).unwrap();
+        assert_eq!(f.dapi.data, base.dapi.data, "{lossless}");
+        assert_eq!(f.target.data, base.target.data, "{lossless}");
+        assert_eq!(f.control.data, base.control.data, "{lossless}");
+        assert!((info.pixel_size_um - 0.1).abs() < 1e-9, "{lossless}");
+    }
+    for lossy in ["u8", "rgb8"] {
+        let (f, info) = load_field(&source(&root.join(lossy)), &o).unwrap();
+        assert_eq!(info.bits, 8);
+        for (a, b) in [
+            (&f.dapi, &base.dapi),
+            (&f.target, &base.target),
+            (&f.control, &base.control),
+        ] {
+            let r = corr(&a.data, &b.data);
+            assert!(r > 0.99, "{lossy}: correlation {r}");
+        }
+    }
+    let (z1, i1) = load_field(&source(&root.join("zstack")), &o).unwrap();
+    let (z2, i2) = load_field(&source(&root.join("zstack-ome")), &o).unwrap();
+    assert_eq!((i1.z_planes, i2.z_planes), (3, 3));
+    assert_eq!(z1.target.data, z2.target.data);
+    assert_eq!(z1.dapi.data, z2.dapi.data);
+}
