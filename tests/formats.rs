@@ -607,3 +607,42 @@ fn committed_format_fixtures_read_alike() {
     assert_eq!(z1.target.data, z2.target.data);
     assert_eq!(z1.dapi.data, z2.dapi.data);
 }
+
+#[test]
+fn imagej_hyperstack_channels_slices_and_calibration() {
+    use tiff::encoder::{colortype, Rational, TiffEncoder};
+    use tiff::tags::{ResolutionUnit, Tag};
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("hyper.tif");
+    // 3 channels x 2 slices, channel fastest: page = c + 3 z; value 100 c + z.
+    let desc = "ImageJ=1.54f\nimages=6\nchannels=3\nslices=2\nhyperstack=true\nunit=micron\n";
+    {
+        let file = std::fs::File::create(&f).unwrap();
+        let mut enc = TiffEncoder::new(file).unwrap();
+        for z in 0..2u16 {
+            for c in 0..3u16 {
+                let mut img = enc.new_image::<colortype::Gray16>(8, 8).unwrap();
+                img.resolution(ResolutionUnit::None, Rational { n: 8, d: 1 });
+                if c == 0 && z == 0 {
+                    img.encoder()
+                        .write_tag(Tag::ImageDescription, desc)
+                        .unwrap();
+                }
+                let v: Vec<u16> = (0..64).map(|i| 100 * c + z + (i % 3) as u16).collect();
+                img.write_data(&v).unwrap();
+            }
+        }
+    }
+    let o = LoadOptions {
+        projection: Projection::Max,
+        ..Default::default()
+    };
+    let (field, info) = load_field(&FieldSource::Multi(f), &o).unwrap();
+    assert_eq!(info.z_planes, 2);
+    assert_eq!(info.pixel_size_source, "imagej");
+    assert!((info.pixel_size_um - 0.125).abs() < 1e-9);
+    // Max over z of channel c is 100 c + 1 + (i % 3).
+    assert_eq!(field.dapi.data[[0, 0]], 1.0);
+    assert_eq!(field.target.data[[0, 0]], 101.0);
+    assert_eq!(field.control.data[[0, 2]], 203.0);
+}

@@ -311,9 +311,16 @@ fn describe(reader: TiffReader, single: bool, opts: &LoadOptions) -> Result<File
         if nc == 1 && z == 1 && get("images").unwrap_or(1) > 1 {
             z = get("images").unwrap_or(1);
         }
+        if nc.checked_mul(z).is_none_or(|n| n > pages.len()) {
+            return Err(bad(format!(
+                "ImageJ metadata says {nc} channels x {z} slices, more than the {} pages in the file",
+                pages.len()
+            )));
+        }
         names = vec![String::new(); nc];
-        // ImageJ calibration: resolution tags in pixels per `unit`.
-        if let (Some(unit), Some((xres, _, _))) = (m.get("unit"), reader.resolution()) {
+        // ImageJ calibration: resolution tags (ResolutionUnit none) in
+        // pixels per `unit`; with inch or cm units the tags stand alone.
+        if let (Some(unit), Some((xres, _, 1))) = (m.get("unit"), reader.resolution()) {
             let unit = unit.replace("\\u00B5", "µ");
             if let Some(um) = ome::length_to_um(1.0 / xres, &unit) {
                 if plausible(um) {
@@ -387,7 +394,7 @@ fn describe(reader: TiffReader, single: bool, opts: &LoadOptions) -> Result<File
 
     // Layouts with a channel x z page order (simulator, ImageJ, RGB).
     let nc = names.len().max(1);
-    let needed = nc * z;
+    let needed = nc.saturating_mul(z);
     if kind != "rgb" && pages.len() < needed {
         return Err(bad(format!(
             "metadata says {nc} channels x {z} z planes = {needed} pages, but the file has {}",
