@@ -646,3 +646,68 @@ fn imagej_hyperstack_channels_slices_and_calibration() {
     assert_eq!(field.target.data[[0, 0]], 101.0);
     assert_eq!(field.control.data[[0, 2]], 203.0);
 }
+
+mod common;
+
+#[test]
+fn mosaic_scan_is_its_blocks_and_independent_of_threads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    for (dir, threads) in [(&a, "1"), (&b, "3")] {
+        let o = common::run(
+            &[
+                "simulate",
+                "--out",
+                dir.to_str().unwrap(),
+                "--layout",
+                "tiled-bigtiff",
+                "--mosaic",
+                "300x200",
+                "--size",
+                "128x128",
+                "--tile-size",
+                "64",
+                "--seed",
+                "4",
+            ],
+            &[("RAYON_NUM_THREADS", threads)],
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let (ia, ib) = (
+        std::fs::read(a.join("image.tif")).unwrap(),
+        std::fs::read(b.join("image.tif")).unwrap(),
+    );
+    assert!(ia == ib, "mosaic differs between 1 and 3 threads");
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(a.join("mosaic.json")).unwrap()).unwrap();
+    assert_eq!(meta["blocks"].as_array().unwrap().len(), 6); // 3 x 2 blocks
+                                                             // Block 4 (second row, second column) is the case simulated alone.
+    let seed = meta["blocks"][4]["seed"].as_u64().unwrap();
+    let block = sim(&format!("--seed {seed} --size 128x128"));
+    let mut scan = open_scan(
+        &FieldSource::Multi(a.join("image.tif")),
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    assert_eq!((scan.width(), scan.height()), (300, 200));
+    // The last block row is cut at 200: rows 128..200 of the image.
+    let f = scan.read_field(128, 128, 128, 72).unwrap();
+    let want = as_array(&block.images[1][0], 128, 128)
+        .slice(ndarray::s![0..72, ..])
+        .to_owned();
+    assert_eq!(f.target.data, want);
+    // --mosaic without the tiled layout is a usage error.
+    let o = common::run(
+        &[
+            "simulate",
+            "--out",
+            tmp.path().join("c").to_str().unwrap(),
+            "--mosaic",
+            "300x200",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("tiled-bigtiff"));
+}

@@ -731,8 +731,8 @@ fn open_source(src: &FieldSource, opts: &LoadOptions, whole: bool) -> Result<Sca
             }
         })
         .collect();
-    if zs.iter().any(|&z| z != zs[0]) {
-        let f = &files[roles[1].0];
+    if let Some(odd) = (1..3).find(|&r| zs[r] != zs[0]) {
+        let f = &files[roles[odd].0];
         return Err(IoError::format(
             f.reader.path(),
             format!(
