@@ -711,3 +711,119 @@ fn mosaic_scan_is_its_blocks_and_independent_of_threads() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("tiled-bigtiff"));
 }
+
+/// A little-endian classic TIFF with one IFD: `entries` are (tag, type,
+/// values) with type 3 (SHORT) or 4 (LONG); values that do not fit the
+/// 4-byte field go after the IFD; `data` follows them. Offsets of the
+/// pixel data are given relative to the start of `data` and fixed up
+/// (tag 273 / 324 values get the data position added).
+fn build_tiff(entries: &[(u16, u16, Vec<u32>)], data: &[u8]) -> Vec<u8> {
+    let n = entries.len();
+    let ifd_end = 8 + 2 + n * 12 + 4;
+    let size = |ty: u16| if ty == 3 { 2 } else { 4 };
+    let extra_len: usize = entries
+        .iter()
+        .map(|(_, ty, v)| {
+            if v.len() * size(*ty) > 4 {
+                v.len() * size(*ty)
+            } else {
+                0
+            }
+        })
+        .sum();
+    let data_pos = (ifd_end + extra_len) as u32;
+    let mut b = b"II*\0".to_vec();
+    b.extend_from_slice(&8u32.to_le_bytes());
+    b.extend_from_slice(&(n as u16).to_le_bytes());
+    let mut extra = Vec::new();
+    let mut sorted = entries.to_vec();
+    sorted.sort_by_key(|e| e.0);
+    for (tag, ty, vals) in sorted {
+        let vals: Vec<u32> = if tag == 273 || tag == 324 {
+            vals.iter().map(|v| v + data_pos).collect()
+        } else {
+            vals
+        };
+        let mut bytes = Vec::new();
+        for v in &vals {
+            if ty == 3 {
+                bytes.extend_from_slice(&(*v as u16).to_le_bytes());
+            } else {
+                bytes.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        b.extend_from_slice(&tag.to_le_bytes());
+        b.extend_from_slice(&ty.to_le_bytes());
+        b.extend_from_slice(&(vals.len() as u32).to_le_bytes());
+        if bytes.len() <= 4 {
+            bytes.resize(4, 0);
+            b.extend_from_slice(&bytes);
+        } else {
+            b.extend_from_slice(&((ifd_end + extra.len()) as u32).to_le_bytes());
+            extra.extend_from_slice(&bytes);
+        }
+    }
+    b.extend_from_slice(&0u32.to_le_bytes());
+    b.extend_from_slice(&extra);
+    b.extend_from_slice(data);
+    b
+}
+
+#[test]
+fn planar_rgb_composite_and_short_strip() {
+    let tmp = tempfile::tempdir().unwrap();
+    // 4 x 4 RGB, 8-bit, planar: one strip per colour plane.
+    let mut data = Vec::new();
+    for c in 0..3u8 {
+        data.extend((0..16u8).map(|i| 10 * (c + 1) + i));
+    }
+    let t = build_tiff(
+        &[
+            (256, 4, vec![4]),
+            (257, 4, vec![4]),
+            (258, 3, vec![8, 8, 8]),
+            (262, 3, vec![2]),
+            (273, 4, vec![0, 16, 32]),
+            (277, 3, vec![3]),
+            (278, 4, vec![4]),
+            (279, 4, vec![16, 16, 16]),
+            (284, 3, vec![2]),
+        ],
+        &data,
+    );
+    let f = tmp.path().join("planar.tif");
+    std::fs::write(&f, t).unwrap();
+    let (field, info) = load_field(&FieldSource::Multi(f), &LoadOptions::default()).unwrap();
+    // R = target (10 + i), G = control (20 + i), B = DAPI (30 + i).
+    assert_eq!(field.target.data[[1, 2]], 16.0);
+    assert_eq!(field.control.data[[1, 2]], 26.0);
+    assert_eq!(field.dapi.data[[1, 2]], 36.0);
+    assert!(info.layout.starts_with("rgb"), "{}", info.layout);
+
+    // A strip byte count pointing past the end of the file: truncated.
+    let t = build_tiff(
+        &[
+            (256, 4, vec![4]),
+            (257, 4, vec![4]),
+            (258, 3, vec![16]),
+            (262, 3, vec![1]),
+            (273, 4, vec![0]),
+            (278, 4, vec![4]),
+            (279, 4, vec![32]),
+        ],
+        &[1u8; 10],
+    );
+    let f = tmp.path().join("short-strip.tif");
+    std::fs::write(&f, t).unwrap();
+    let o = LoadOptions {
+        channels: Some([0, 0, 0]),
+        ..Default::default()
+    };
+    let e = load_field(&FieldSource::Multi(f.clone()), &o)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("short-strip.tif"), "{e}");
+    let mut r = fishscore::io::tiles::TiffReader::open(&f, &Default::default()).unwrap();
+    let e = r.read_page(0).unwrap_err().to_string();
+    assert!(e.contains("truncated"), "{e}");
+}
