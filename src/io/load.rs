@@ -18,7 +18,7 @@
 use super::channels::{map_channels, ChannelAliases};
 use super::error::IoError;
 use super::ome::{self, OmeImage};
-use super::project::{project, Projection};
+use super::project::{edf_projection, max_projection, EdfParams, Projection};
 use super::tiff_read::DecodeLimits;
 use super::tiles::{compression_name, PageInfo, SampleKind, TiffReader};
 use crate::plane::{Channel, Field, Plane};
@@ -53,6 +53,8 @@ pub struct LoadOptions {
     pub default_pixel_size_um: f64,
     /// Projection of z-stacks (default: see [`DEFAULT_PROJECTION`]).
     pub projection: Projection,
+    /// Parameters of the extended-depth-of-field projection (um).
+    pub edf: EdfParams,
     /// Decoding limits that guard memory.
     pub limits: DecodeLimits,
     /// Channel names of the panel.
@@ -72,6 +74,7 @@ impl Default for LoadOptions {
             pixel_size_um: None,
             default_pixel_size_um: 0.1,
             projection: DEFAULT_PROJECTION,
+            edf: EdfParams::default(),
             limits: DecodeLimits::default(),
             aliases: ChannelAliases::default(),
         }
@@ -559,6 +562,7 @@ pub struct Scan {
     summed: [bool; 3],
     info: InputInfo,
     projection: Projection,
+    edf: EdfParams,
     name: String,
 }
 
@@ -839,6 +843,7 @@ fn open_source(src: &FieldSource, opts: &LoadOptions, whole: bool) -> Result<Sca
         summed,
         info,
         projection: opts.projection,
+        edf: opts.edf,
         name,
     })
 }
@@ -942,7 +947,12 @@ impl Scan {
 
     fn assemble(&self, planes: [RolePlanes; 3]) -> Field {
         let px = self.info.pixel_size_um;
-        let [d, t, c] = planes.map(|(p, _)| Plane::new(project(&p, px, self.projection), px));
+        let proj = |p: Vec<Array2<f32>>| match self.projection {
+            _ if p.len() == 1 => p.into_iter().next().unwrap_or_default(),
+            Projection::Max => max_projection(&p),
+            Projection::Edf => edf_projection(&p, px, &self.edf),
+        };
+        let [d, t, c] = planes.map(|(p, _)| Plane::new(proj(p), px));
         Field {
             name: self.name.clone(),
             dapi: d,
