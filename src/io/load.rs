@@ -272,9 +272,7 @@ fn describe(reader: TiffReader, single: bool, opts: &LoadOptions) -> Result<File
             }
         }
         let kind = if rgb { "ome-tiff rgb" } else { "ome-tiff" };
-        return finish(
-            reader, kind, chans, w, h, pixel_size, qc, &pages, single, opts,
-        );
+        return finish(reader, kind, chans, w, h, pixel_size, qc, &pages, single);
     }
 
     if let Some(s) = &sim {
@@ -390,9 +388,7 @@ fn describe(reader: TiffReader, single: bool, opts: &LoadOptions) -> Result<File
         if let Some(px) = resolution_um(&reader) {
             pixel_size = Some((px, "tiff_resolution"));
         }
-        return finish(
-            reader, kind, chans, w, h, pixel_size, qc, &pages, single, opts,
-        );
+        return finish(reader, kind, chans, w, h, pixel_size, qc, &pages, single);
     }
 
     // Layouts with a channel x z page order (simulator, ImageJ, RGB).
@@ -436,9 +432,7 @@ fn describe(reader: TiffReader, single: bool, opts: &LoadOptions) -> Result<File
             pixel_size = Some((px, "tiff_resolution"));
         }
     }
-    finish(
-        reader, kind, chans, w, h, pixel_size, qc, &pages, single, opts,
-    )
+    finish(reader, kind, chans, w, h, pixel_size, qc, &pages, single)
 }
 
 /// Pixel size in um from the resolution tags (inch or cm units).
@@ -465,7 +459,6 @@ fn finish(
     mut qc: Vec<String>,
     pages: &[PageInfo],
     single: bool,
-    opts: &LoadOptions,
 ) -> Result<FileLayout, IoError> {
     let path = reader.path().to_path_buf();
     let bad = |p: String| IoError::format(&path, p);
@@ -539,7 +532,6 @@ fn finish(
             )));
         }
     }
-    let _ = opts;
     Ok(FileLayout {
         reader,
         kind,
