@@ -869,3 +869,26 @@ fn fuzz_corpus_replay_never_panics() {
     }
     assert_eq!(n, 60);
 }
+
+#[test]
+fn thumbnail_pages_are_skipped_with_a_qc_line() {
+    use tiff::encoder::{colortype, TiffEncoder};
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("thumb.tif");
+    let pages: Vec<Vec<u16>> = (0..3).map(|s| noise(32, 32, s)).collect();
+    {
+        let mut enc = TiffEncoder::new(std::fs::File::create(&f).unwrap()).unwrap();
+        for p in &pages {
+            enc.write_image::<colortype::Gray16>(32, 32, p).unwrap();
+        }
+        enc.write_image::<colortype::Gray16>(8, 8, &[5u16; 64])
+            .unwrap();
+    }
+    let (field, info) = load_field(&FieldSource::Multi(f), &LoadOptions::default()).unwrap();
+    assert_eq!(field.control.data, as_array(&pages[2], 32, 32));
+    assert!(
+        info.qc.iter().any(|q| q.contains("1 of 4 pages skipped")),
+        "{:?}",
+        info.qc
+    );
+}

@@ -351,6 +351,14 @@ fn describe(reader: TiffReader, single: bool, opts: &LoadOptions) -> Result<File
             .filter(|&i| pages[i].width == w && pages[i].height == h && !pages[i].reduced)
             .collect();
         let n = main.len();
+        if n < pages.len() {
+            qc.push(format!(
+                "{}: {} of {} pages skipped (reduced-resolution or of another size than the first)",
+                file_name(&path),
+                pages.len() - n,
+                pages.len()
+            ));
+        }
         if single {
             kind = "per-channel";
             if n > 1 {
@@ -487,7 +495,7 @@ fn finish(
         .flat_map(|c| c.planes.iter().map(|p| p.page))
         .collect();
     let ignored = pages.len() - used.len().min(pages.len());
-    if ignored > 0 && kind != "multipage" {
+    if ignored > 0 && kind != "multipage" && kind != "per-channel" {
         qc.push(format!(
             "{}: {ignored} of {} pages not used (thumbnails, pyramid levels or other series)",
             file_name(&path),
