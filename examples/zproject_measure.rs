@@ -87,6 +87,10 @@ fn main() {
             "5 planes, 0.8 um, SNR 4",
             "--z-planes 5 --z-step-um 0.8 --snr 4",
         ),
+        (
+            "5 planes, 0.4 um, SNR 4, 0.065 um pixels",
+            "--z-planes 5 --z-step-um 0.4 --snr 4 --pixel-size-um 0.065",
+        ),
     ];
     type Method = (
         &'static str,
