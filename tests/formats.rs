@@ -555,3 +555,340 @@ fn partial_saturation_and_blank_probe_are_qc_lines() {
         info.qc
     );
 }
+
+fn corr(a: &Array2<f32>, b: &Array2<f32>) -> f64 {
+    let n = a.len() as f64;
+    let (ma, mb) = (a.sum() as f64 / n, b.sum() as f64 / n);
+    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+    for (&x, &y) in a.iter().zip(b.iter()) {
+        let (dx, dy) = (x as f64 - ma, y as f64 - mb);
+        sab += dx * dy;
+        saa += dx * dx;
+        sbb += dy * dy;
+    }
+    sab / (saa * sbb).sqrt()
+}
+
+#[test]
+fn committed_format_fixtures_read_alike() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/formats");
+    let o = LoadOptions::default();
+    let (base, _) = load_field(&source(&root.join("multipage")), &o).unwrap();
+    for lossless in [
+        "per-channel",
+        "ome-tiff",
+        "tiled-bigtiff",
+        "lzw",
+        "deflate-bigtiff",
+        "packbits",
+        "f32",
+    ] {
+        let (f, info) = load_field(&source(&root.join(lossless)), &o).unwrap();
+        assert_eq!(f.dapi.data, base.dapi.data, "{lossless}");
+        assert_eq!(f.target.data, base.target.data, "{lossless}");
+        assert_eq!(f.control.data, base.control.data, "{lossless}");
+        assert!((info.pixel_size_um - 0.1).abs() < 1e-9, "{lossless}");
+    }
+    for lossy in ["u8", "rgb8"] {
+        let (f, info) = load_field(&source(&root.join(lossy)), &o).unwrap();
+        assert_eq!(info.bits, 8);
+        for (a, b) in [
+            (&f.dapi, &base.dapi),
+            (&f.target, &base.target),
+            (&f.control, &base.control),
+        ] {
+            let r = corr(&a.data, &b.data);
+            assert!(r > 0.99, "{lossy}: correlation {r}");
+        }
+    }
+    let (z1, i1) = load_field(&source(&root.join("zstack")), &o).unwrap();
+    let (z2, i2) = load_field(&source(&root.join("zstack-ome")), &o).unwrap();
+    assert_eq!((i1.z_planes, i2.z_planes), (3, 3));
+    assert_eq!(z1.target.data, z2.target.data);
+    assert_eq!(z1.dapi.data, z2.dapi.data);
+}
+
+#[test]
+fn imagej_hyperstack_channels_slices_and_calibration() {
+    use tiff::encoder::{colortype, Rational, TiffEncoder};
+    use tiff::tags::{ResolutionUnit, Tag};
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("hyper.tif");
+    // 3 channels x 2 slices, channel fastest: page = c + 3 z; value 100 c + z.
+    let desc = "ImageJ=1.54f\nimages=6\nchannels=3\nslices=2\nhyperstack=true\nunit=micron\n";
+    {
+        let file = std::fs::File::create(&f).unwrap();
+        let mut enc = TiffEncoder::new(file).unwrap();
+        for z in 0..2u16 {
+            for c in 0..3u16 {
+                let mut img = enc.new_image::<colortype::Gray16>(8, 8).unwrap();
+                img.resolution(ResolutionUnit::None, Rational { n: 8, d: 1 });
+                if c == 0 && z == 0 {
+                    img.encoder()
+                        .write_tag(Tag::ImageDescription, desc)
+                        .unwrap();
+                }
+                let v: Vec<u16> = (0..64).map(|i| 100 * c + z + (i % 3) as u16).collect();
+                img.write_data(&v).unwrap();
+            }
+        }
+    }
+    let o = LoadOptions {
+        projection: Projection::Max,
+        ..Default::default()
+    };
+    let (field, info) = load_field(&FieldSource::Multi(f), &o).unwrap();
+    assert_eq!(info.z_planes, 2);
+    assert_eq!(info.pixel_size_source, "imagej");
+    assert!((info.pixel_size_um - 0.125).abs() < 1e-9);
+    // Max over z of channel c is 100 c + 1 + (i % 3).
+    assert_eq!(field.dapi.data[[0, 0]], 1.0);
+    assert_eq!(field.target.data[[0, 0]], 101.0);
+    assert_eq!(field.control.data[[0, 2]], 203.0);
+}
+
+mod common;
+
+#[test]
+fn mosaic_scan_is_its_blocks_and_independent_of_threads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    for (dir, threads) in [(&a, "1"), (&b, "3")] {
+        let o = common::run(
+            &[
+                "simulate",
+                "--out",
+                dir.to_str().unwrap(),
+                "--layout",
+                "tiled-bigtiff",
+                "--mosaic",
+                "300x200",
+                "--size",
+                "128x128",
+                "--tile-size",
+                "64",
+                "--seed",
+                "4",
+            ],
+            &[("RAYON_NUM_THREADS", threads)],
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let (ia, ib) = (
+        std::fs::read(a.join("image.tif")).unwrap(),
+        std::fs::read(b.join("image.tif")).unwrap(),
+    );
+    assert!(ia == ib, "mosaic differs between 1 and 3 threads");
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(a.join("mosaic.json")).unwrap()).unwrap();
+    assert_eq!(meta["blocks"].as_array().unwrap().len(), 6); // 3 x 2 blocks
+                                                             // Block 4 (second row, second column) is the case simulated alone.
+    let seed = meta["blocks"][4]["seed"].as_u64().unwrap();
+    let block = sim(&format!("--seed {seed} --size 128x128"));
+    let mut scan = open_scan(
+        &FieldSource::Multi(a.join("image.tif")),
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    assert_eq!((scan.width(), scan.height()), (300, 200));
+    // The last block row is cut at 200: rows 128..200 of the image.
+    let f = scan.read_field(128, 128, 128, 72).unwrap();
+    let want = as_array(&block.images[1][0], 128, 128)
+        .slice(ndarray::s![0..72, ..])
+        .to_owned();
+    assert_eq!(f.target.data, want);
+    // --mosaic without the tiled layout is a usage error.
+    let o = common::run(
+        &[
+            "simulate",
+            "--out",
+            tmp.path().join("c").to_str().unwrap(),
+            "--mosaic",
+            "300x200",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("tiled-bigtiff"));
+}
+
+/// A little-endian classic TIFF with one IFD: `entries` are (tag, type,
+/// values) with type 3 (SHORT) or 4 (LONG); values that do not fit the
+/// 4-byte field go after the IFD; `data` follows them. Offsets of the
+/// pixel data are given relative to the start of `data` and fixed up
+/// (tag 273 / 324 values get the data position added).
+fn build_tiff(entries: &[(u16, u16, Vec<u32>)], data: &[u8]) -> Vec<u8> {
+    let n = entries.len();
+    let ifd_end = 8 + 2 + n * 12 + 4;
+    let size = |ty: u16| if ty == 3 { 2 } else { 4 };
+    let extra_len: usize = entries
+        .iter()
+        .map(|(_, ty, v)| {
+            if v.len() * size(*ty) > 4 {
+                v.len() * size(*ty)
+            } else {
+                0
+            }
+        })
+        .sum();
+    let data_pos = (ifd_end + extra_len) as u32;
+    let mut b = b"II*\0".to_vec();
+    b.extend_from_slice(&8u32.to_le_bytes());
+    b.extend_from_slice(&(n as u16).to_le_bytes());
+    let mut extra = Vec::new();
+    let mut sorted = entries.to_vec();
+    sorted.sort_by_key(|e| e.0);
+    for (tag, ty, vals) in sorted {
+        let vals: Vec<u32> = if tag == 273 || tag == 324 {
+            vals.iter().map(|v| v + data_pos).collect()
+        } else {
+            vals
+        };
+        let mut bytes = Vec::new();
+        for v in &vals {
+            if ty == 3 {
+                bytes.extend_from_slice(&(*v as u16).to_le_bytes());
+            } else {
+                bytes.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        b.extend_from_slice(&tag.to_le_bytes());
+        b.extend_from_slice(&ty.to_le_bytes());
+        b.extend_from_slice(&(vals.len() as u32).to_le_bytes());
+        if bytes.len() <= 4 {
+            bytes.resize(4, 0);
+            b.extend_from_slice(&bytes);
+        } else {
+            b.extend_from_slice(&((ifd_end + extra.len()) as u32).to_le_bytes());
+            extra.extend_from_slice(&bytes);
+        }
+    }
+    b.extend_from_slice(&0u32.to_le_bytes());
+    b.extend_from_slice(&extra);
+    b.extend_from_slice(data);
+    b
+}
+
+#[test]
+fn planar_rgb_composite_and_short_strip() {
+    let tmp = tempfile::tempdir().unwrap();
+    // 4 x 4 RGB, 8-bit, planar: one strip per colour plane.
+    let mut data = Vec::new();
+    for c in 0..3u8 {
+        data.extend((0..16u8).map(|i| 10 * (c + 1) + i));
+    }
+    let t = build_tiff(
+        &[
+            (256, 4, vec![4]),
+            (257, 4, vec![4]),
+            (258, 3, vec![8, 8, 8]),
+            (262, 3, vec![2]),
+            (273, 4, vec![0, 16, 32]),
+            (277, 3, vec![3]),
+            (278, 4, vec![4]),
+            (279, 4, vec![16, 16, 16]),
+            (284, 3, vec![2]),
+        ],
+        &data,
+    );
+    let f = tmp.path().join("planar.tif");
+    std::fs::write(&f, t).unwrap();
+    let (field, info) = load_field(&FieldSource::Multi(f), &LoadOptions::default()).unwrap();
+    // R = target (10 + i), G = control (20 + i), B = DAPI (30 + i).
+    assert_eq!(field.target.data[[1, 2]], 16.0);
+    assert_eq!(field.control.data[[1, 2]], 26.0);
+    assert_eq!(field.dapi.data[[1, 2]], 36.0);
+    assert!(info.layout.starts_with("rgb"), "{}", info.layout);
+
+    // A strip byte count pointing past the end of the file: truncated.
+    let t = build_tiff(
+        &[
+            (256, 4, vec![4]),
+            (257, 4, vec![4]),
+            (258, 3, vec![16]),
+            (262, 3, vec![1]),
+            (273, 4, vec![0]),
+            (278, 4, vec![4]),
+            (279, 4, vec![32]),
+        ],
+        &[1u8; 10],
+    );
+    let f = tmp.path().join("short-strip.tif");
+    std::fs::write(&f, t).unwrap();
+    let o = LoadOptions {
+        channels: Some([0, 0, 0]),
+        ..Default::default()
+    };
+    let e = load_field(&FieldSource::Multi(f.clone()), &o)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("short-strip.tif"), "{e}");
+    let mut r = fishscore::io::tiles::TiffReader::open(&f, &Default::default()).unwrap();
+    let e = r.read_page(0).unwrap_err().to_string();
+    assert!(e.contains("truncated"), "{e}");
+}
+
+/// The 60 smallest inputs of the cargo-fuzz corpus (mutated TIFFs that
+/// reached new code) replayed through the reader: no panic, and every
+/// error is one line naming the file.
+#[test]
+fn fuzz_corpus_replay_never_panics() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz-replay");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        let opts = LoadOptions {
+            limits: fishscore::io::DecodeLimits {
+                max_pixels: 1 << 20,
+                max_bytes: 64 << 20,
+                max_pages: 64,
+                max_chunk_bytes: 16 << 20,
+            },
+            ..Default::default()
+        };
+        let src = FieldSource::Multi(p.clone());
+        let r = std::panic::catch_unwind(|| {
+            let a = load_field(&src, &opts).err().map(|e| e.to_string());
+            let b = match open_scan(&src, &opts) {
+                Ok(mut s) => {
+                    let (w, h) = (s.width(), s.height());
+                    s.read_field(w / 3, h / 3, (w / 2).clamp(1, 64), (h / 2).clamp(1, 64))
+                        .err()
+                        .map(|e| e.to_string())
+                }
+                Err(e) => Some(e.to_string()),
+            };
+            (a, b)
+        });
+        let (a, b) = r.unwrap_or_else(|_| panic!("panic on {}", p.display()));
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        for e in [a, b].into_iter().flatten() {
+            assert!(!e.contains('\n') && e.contains(&name), "{e}");
+        }
+        n += 1;
+    }
+    assert_eq!(n, 60);
+}
+
+#[test]
+fn thumbnail_pages_are_skipped_with_a_qc_line() {
+    use tiff::encoder::{colortype, TiffEncoder};
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("thumb.tif");
+    let pages: Vec<Vec<u16>> = (0..3).map(|s| noise(32, 32, s)).collect();
+    {
+        let mut enc = TiffEncoder::new(std::fs::File::create(&f).unwrap()).unwrap();
+        for p in &pages {
+            enc.write_image::<colortype::Gray16>(32, 32, p).unwrap();
+        }
+        enc.write_image::<colortype::Gray16>(8, 8, &[5u16; 64])
+            .unwrap();
+    }
+    let (field, info) = load_field(&FieldSource::Multi(f), &LoadOptions::default()).unwrap();
+    assert_eq!(field.control.data, as_array(&pages[2], 32, 32));
+    assert!(
+        info.qc.iter().any(|q| q.contains("1 of 4 pages skipped")),
+        "{:?}",
+        info.qc
+    );
+}

@@ -51,13 +51,16 @@ pub fn write_u16_pages(
     })
 }
 
-/// Writes a label image (0 = background). uint16 when every label fits,
+/// Writes a label image (0 = background), Deflate-compressed (label images
+/// are mostly runs of equal values). uint16 when every label fits,
 /// otherwise uint32; both open in Fiji and scikit-image.
 pub fn write_labels(path: &Path, labels: &Array2<u32>, pixel_size_um: f64) -> Result<(), IoError> {
     let (h, w) = labels.dim();
     let max = labels.iter().copied().max().unwrap_or(0);
     write_atomic(path, |out| {
-        let mut enc = TiffEncoder::new(out).map_err(|e| e.to_string())?;
+        let mut enc = TiffEncoder::new(out)
+            .map_err(|e| e.to_string())?
+            .with_compression(TiffCompression::Deflate.encoder());
         if max <= u16::MAX as u32 {
             let data: Vec<u16> = labels.iter().map(|&v| v as u16).collect();
             let mut img = enc

@@ -409,3 +409,6 @@ pub fn segment_nuclei(dapi: &Plane, p: &NucleusParams) -> Segmentation {
         binning: f,
     }
 }
+
+#[cfg(test)]
+mod tests;

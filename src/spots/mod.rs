@@ -66,6 +66,12 @@ pub struct SpotParams {
     /// intensity exceeds the reference by this many robust SDs of the
     /// image's own single-copy log-brightness (and `cluster_min_copies`).
     pub compact_cluster_z: f64,
+    /// ...and at least this many single-copy fluxes: a compact object of
+    /// 3-5 fluxes is as likely one copy on a background structure that the
+    /// ring under-estimates (a nucleus edge, bright tissue) as an
+    /// unresolved cluster; real clusters that small are wider than a PSF
+    /// and take the other route.
+    pub compact_cluster_min_copies: f64,
     /// Subtract the DAPI bleed-through (estimated per image) from the probe
     /// channels before detection.
     pub correct_crosstalk: bool,
@@ -101,6 +107,7 @@ impl Default for SpotParams {
             split_max_brightness_ratio: 3.0,
             cluster_min_copies: 2.5,
             compact_cluster_z: 3.5,
+            compact_cluster_min_copies: 6.0,
             correct_crosstalk: true,
             reference_isolation_um: 2.0,
             max_cluster_radius_um: 1.5,
@@ -404,6 +411,28 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
         t_gran[i] = true;
         c_gran[j] = true;
     }
+    // Broad objects whose partner the other channel's detector missed.
+    let mut extra_granules = 0usize;
+    for (objs, gran, other, sigma) in [
+        (&t.objects, &mut t_gran, &field.control.data, t.sigma_px),
+        (&c.objects, &mut c_gran, &field.target.data, c.sigma_px),
+    ] {
+        for (o, g) in objs.iter().zip(gran.iter_mut()) {
+            if !*g
+                && o.width_px > p.granule_width_factor * sigma
+                && granules::seen_in_other_channel(
+                    other,
+                    o,
+                    sigma,
+                    p.granule_width_factor,
+                    p.detection_threshold_sd,
+                )
+            {
+                *g = true;
+                extra_granules += 1;
+            }
+        }
+    }
     let live = |objs: &[SpotObject], g: &[bool]| -> Vec<usize> {
         (0..objs.len()).filter(|&i| !g[i]).collect()
     };
@@ -495,7 +524,11 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
     ] {
         // Brightest plausible single copy, in copies.
         let compact_min = log_sd
-            .map(|sd| (p.compact_cluster_z * sd).exp().max(p.cluster_min_copies))
+            .map(|sd| {
+                (p.compact_cluster_z * sd)
+                    .exp()
+                    .max(p.compact_cluster_min_copies)
+            })
             .unwrap_or(f64::INFINITY);
         // Copies are counted in units of the MEDIAN single-copy flux (the
         // domain brief's "typical single signal"). A cluster of n lognormal
@@ -589,7 +622,7 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
     }
     FieldSignals {
         signals,
-        granules_excluded: granule_pairs.len(),
+        granules_excluded: granule_pairs.len() + extra_granules,
         qc,
     }
 }
