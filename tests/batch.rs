@@ -224,3 +224,47 @@ fn one_and_four_threads_give_identical_results() {
         );
     }
 }
+
+#[test]
+fn a_killed_batch_leaves_no_half_written_case_and_resume_finishes_it() {
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    let cases = ["k1", "k2", "k3", "k4", "k5", "k6"];
+    for case in cases {
+        std::fs::copy(
+            fixture("insufficient/image.tif"),
+            input.join(format!("{case}.tif")),
+        )
+        .unwrap();
+    }
+    let out = d.path().join("out");
+    let mut child = std::process::Command::new(common::bin())
+        .args(["batch", s(&input), "--out", s(&out), "--threads", "1"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it while it works (wherever it is by then: each case takes
+    // about half a second).
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    for e in std::fs::read_dir(&out).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if e.path().is_dir() && !name.starts_with(".tmp-") {
+            assert!(
+                e.path().join("report.json").is_file(),
+                "{name} is a half-written case folder"
+            );
+        }
+    }
+    let o = common::run(&["batch", s(&input), "--out", s(&out), "--resume"], &[]);
+    assert_eq!(o.status.code(), Some(0));
+    for case in cases {
+        assert!(out.join(case).join("report.json").is_file());
+    }
+    assert!(!std::fs::read_dir(&out)
+        .unwrap()
+        .flatten()
+        .any(|e| e.file_name().to_string_lossy().starts_with(".tmp-")));
+}
