@@ -147,13 +147,92 @@ fn from_order_key(k: u32) -> f32 {
     })
 }
 
+/// One output row of [`median_filter`], after Huang's sliding-histogram
+/// median (Huang, Yang & Tang 1979) on the top 16 bits of the order keys:
+/// the histogram of the window's coarse bins is updated column by column
+/// as the window slides right, the bin holding the median is tracked from
+/// one pixel to the next, and only the window's values in that bin (a few)
+/// are compared to pick the exact median. `hist` is all zeros on entry and
+/// on return; `buf` is scratch space.
+#[allow(clippy::too_many_arguments)]
+fn median_row(
+    keys: &[u32],
+    w: usize,
+    h: usize,
+    y: usize,
+    radius: usize,
+    hist: &mut [u32],
+    buf: &mut Vec<u32>,
+    row: &mut [f32],
+) {
+    let coarse = |k: u32| (k >> 16) as usize;
+    let y0 = y.saturating_sub(radius);
+    let y1 = (y + radius).min(h - 1);
+    let column = |x: usize| (y0..=y1).map(move |yy| keys[yy * w + x]);
+    // Current median bin and the number of window values in lower bins.
+    let mut m = coarse(keys[y0 * w]);
+    let mut below = 0usize;
+    let mut n = 0usize;
+    let (mut next_in, mut next_out) = (0usize, 0usize);
+    for (x, o) in row.iter_mut().enumerate() {
+        let x0 = x.saturating_sub(radius);
+        let x1 = (x + radius).min(w - 1);
+        while next_in <= x1 {
+            for k in column(next_in) {
+                let c = coarse(k);
+                hist[c] += 1;
+                below += usize::from(c < m);
+            }
+            n += y1 - y0 + 1;
+            next_in += 1;
+        }
+        while next_out < x0 {
+            for k in column(next_out) {
+                let c = coarse(k);
+                hist[c] -= 1;
+                below -= usize::from(c < m);
+            }
+            n -= y1 - y0 + 1;
+            next_out += 1;
+        }
+        // The bin holding the value of rank n / 2.
+        let t = n / 2;
+        while below > t {
+            m -= 1;
+            below -= hist[m] as usize;
+        }
+        while below + hist[m] as usize <= t {
+            below += hist[m] as usize;
+            m += 1;
+        }
+        // Gather the bin's values without branches: write every value,
+        // advance only past those in the bin.
+        buf.resize(n + 1, 0);
+        let mut j = 0;
+        for yy in y0..=y1 {
+            for &k in &keys[yy * w + x0..=yy * w + x1] {
+                buf[j] = k;
+                j += usize::from(coarse(k) == m);
+            }
+        }
+        let (_, v, _) = buf[..j].select_nth_unstable(t - below);
+        *o = from_order_key(*v);
+    }
+    // Leave the histogram empty for the next row.
+    for x in next_out..next_in {
+        for k in column(x) {
+            hist[coarse(k)] -= 1;
+        }
+    }
+}
+
 /// Median over a `(2 radius + 1)`-square window (window clipped at the
 /// image border), as `scipy.ndimage.median_filter` but with clipped rather
 /// than reflected borders. Edge-preserving: a step edge survives, a bright
 /// feature smaller than half the window disappears. Parallel over rows.
 /// Of an even count (clipped windows), the upper of the two middle values.
 /// Values are compared as integer order keys (the order of
-/// `f32::total_cmp`), which selects faster than float comparisons.
+/// `f32::total_cmp`) with a sliding coarse histogram ([`median_row`]).
 pub fn median_filter(src: &Array2<f32>, radius: usize) -> Array2<f32> {
     let (h, w) = src.dim();
     let mut out = Array2::<f32>::zeros((h, w));
@@ -161,28 +240,13 @@ pub fn median_filter(src: &Array2<f32>, radius: usize) -> Array2<f32> {
         return out;
     }
     let keys: Vec<u32> = src.iter().map(|&v| order_key(v)).collect();
-    let r = radius as i64;
     out.as_slice_mut()
         .expect("fresh array is contiguous")
         .par_chunks_mut(w)
         .enumerate()
         .for_each_init(
-            || Vec::with_capacity((2 * radius + 1).pow(2)),
-            |buf: &mut Vec<u32>, (y, row)| {
-                let y0 = (y as i64 - r).max(0) as usize;
-                let y1 = (y as i64 + r).min(h as i64 - 1) as usize;
-                for (x, o) in row.iter_mut().enumerate() {
-                    let x0 = (x as i64 - r).max(0) as usize;
-                    let x1 = (x as i64 + r).min(w as i64 - 1) as usize;
-                    buf.clear();
-                    for yy in y0..=y1 {
-                        buf.extend_from_slice(&keys[yy * w + x0..=yy * w + x1]);
-                    }
-                    let mid = buf.len() / 2;
-                    let (_, m, _) = buf.select_nth_unstable(mid);
-                    *o = from_order_key(*m);
-                }
-            },
+            || (vec![0u32; 1 << 16], Vec::new()),
+            |(hist, buf), (y, row)| median_row(&keys, w, h, y, radius, hist, buf, row),
         );
     out
 }
@@ -214,8 +278,14 @@ mod median_tests {
     #[test]
     fn median_matches_sorting_every_window() {
         let mut rng = crate::rng::Rng::new(5, 0);
-        let a = Array2::from_shape_fn((19, 26), |_| (rng.uniform() * 200.0 - 50.0) as f32);
-        for r in [0, 1, 3, 7] {
+        let spread = Array2::from_shape_fn((19, 26), |_| (rng.uniform() * 200.0 - 50.0) as f32);
+        // Values sharing one coarse bin, and many ties.
+        let narrow = Array2::from_shape_fn((19, 26), |_| 1000.0 + (rng.uniform() * 0.01) as f32);
+        let ties = Array2::from_shape_fn((19, 26), |_| (rng.uniform() * 4.0).floor() as f32 - 1.0);
+        for (a, r) in [0, 1, 3, 7, 30]
+            .into_iter()
+            .flat_map(|r| [(&spread, r), (&narrow, r), (&ties, r)])
+        {
             let m = median_filter(&a, r);
             for y in 0..19usize {
                 for x in 0..26usize {
