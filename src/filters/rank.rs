@@ -286,7 +286,7 @@ mod median_tests {
             .into_iter()
             .flat_map(|r| [(&spread, r), (&narrow, r), (&ties, r)])
         {
-            let m = median_filter(&a, r);
+            let m = median_filter(a, r);
             for y in 0..19usize {
                 for x in 0..26usize {
                     let mut v: Vec<f32> = Vec::new();
