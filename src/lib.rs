@@ -18,6 +18,7 @@ pub mod plane;
 pub mod report;
 pub mod rng;
 pub mod run;
+pub mod scan;
 pub mod scoring;
 pub mod simulate;
 pub mod spots;
