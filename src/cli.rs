@@ -190,4 +190,11 @@ pub struct AnalyzeArgs {
     /// Print the time of each stage to stderr.
     #[arg(long)]
     pub timings: bool,
+    /// Analyse a whole-slide scan tile by tile, with core tiles of this
+    /// side in um (e.g. 100), in bounded memory; writes report.json,
+    /// nuclei.csv, spots.csv and score_input.json (no images). Used
+    /// automatically, with 100 um tiles, for an image above the one-field
+    /// pixel limit (docs/performance.md).
+    #[arg(long)]
+    pub tile_um: Option<f64>,
 }

@@ -214,6 +214,7 @@ fn run_analyze(a: AnalyzeArgs) -> Result<(), Failure> {
         nuclei: a.nuclei.clone(),
         seed: a.seed,
         command_line: std::env::args().collect(),
+        tile_um: a.tile_um,
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(a.threads.unwrap_or(0))
@@ -274,6 +275,7 @@ fn run_batch(a: BatchArgs) -> Result<Done, Failure> {
         nuclei: a.nuclei.clone(),
         seed: a.seed,
         command_line: std::env::args().collect(),
+        tile_um: None,
     };
     fishscore::run::analysis_params(&ropts)?;
     if a.plan {

@@ -49,6 +49,10 @@ pub struct RunOptions {
     pub seed: u64,
     /// The command line recorded in the provenance.
     pub command_line: Vec<String>,
+    /// Analyse a one-file case tile by tile ([`crate::scan`]) with cores
+    /// of this side (um). `None`: tiles only for an image above the
+    /// one-field pixel limit (a whole-slide scan), with the default tiles.
+    pub tile_um: Option<f64>,
 }
 
 impl Default for RunOptions {
@@ -59,6 +63,7 @@ impl Default for RunOptions {
             nuclei: None,
             seed: 0,
             command_line: Vec::new(),
+            tile_um: None,
         }
     }
 }
@@ -193,6 +198,24 @@ pub fn run_case(spec: &CaseSpec, opts: &RunOptions, out: &Path) -> Result<CaseSu
         aliases: panel.channels.clone(),
         ..LoadOptions::default()
     };
+    if let [src @ FieldSource::Multi(_)] = spec.sources.as_slice() {
+        // Metadata only; a file that cannot be opened is reported by
+        // load_field below with its usual message.
+        if let Ok(scan) = crate::io::load::open_scan(src, &load) {
+            let pixels = scan.width() as u64 * scan.height() as u64;
+            if opts.tile_um.is_some() || pixels > load.limits.max_pixels {
+                let ctx = ScanContext {
+                    spec,
+                    opts,
+                    load: &load,
+                    panel: &panel,
+                    params: &params,
+                    started,
+                };
+                return run_scan(&scan, &ctx, out);
+            }
+        }
+    }
     let t0 = Instant::now();
     let loaded: Vec<_> = spec
         .sources
@@ -258,6 +281,141 @@ pub fn run_case(spec: &CaseSpec, opts: &RunOptions, out: &Path) -> Result<CaseSu
     crate::report::write_outputs(out, &case, &result, &prov)?;
     let write_s = t1.elapsed().as_secs_f64();
     Ok(summarize(&result, load_s, write_s))
+}
+
+/// What [`run_scan`] needs besides the scan.
+struct ScanContext<'a> {
+    spec: &'a CaseSpec,
+    opts: &'a RunOptions,
+    load: &'a LoadOptions,
+    panel: &'a Panel,
+    params: &'a AnalyzeParams,
+    started: String,
+}
+
+/// A whole-slide scan, tile by tile: writes report.json, nuclei.csv,
+/// spots.csv and score_input.json (no images: report.html, overlay.png,
+/// labels.tif and the GeoJSON are not made for a scan). Tiles are fields
+/// `tile<i>` in the tables; nucleus and signal positions are in scan
+/// pixels.
+fn run_scan(
+    scan: &crate::io::load::Scan,
+    ctx: &ScanContext,
+    out: &Path,
+) -> Result<CaseSummary, RunError> {
+    use crate::io::atomic::write_bytes_atomic;
+    use crate::report::{report_json, score_input::ScoreInput, tables, SCORE_INPUT_JSON};
+    use crate::scan::{analyze_scan, ScanParams};
+    let mut sp = ScanParams::default();
+    if let Some(t) = ctx.opts.tile_um {
+        if !(t.is_finite() && t > 0.0) {
+            return Err(RunError::Input(format!(
+                "--tile-um {t}: expected a tile side in micrometres, e.g. 100"
+            )));
+        }
+        sp.tile_um = t;
+    }
+    let t0 = Instant::now();
+    let r = analyze_scan(scan, ctx.load, ctx.panel, ctx.params, &sp)?;
+    let analysis_s = t0.elapsed().as_secs_f64();
+    let px = scan.info().pixel_size_um;
+    let result = CaseResult {
+        case_id: ctx.spec.id.clone(),
+        fields: r
+            .tiles
+            .iter()
+            .enumerate()
+            .map(|(i, t)| t.field_result(i, px))
+            .collect(),
+        counts: r.counts.clone(),
+        nucleus_reference: r.nucleus_reference,
+        score: r.score.clone(),
+        panel: ctx.panel.clone(),
+        scoring: ctx.params.scoring.clone(),
+        scoring_seconds: 0.0,
+    };
+    let files = scan.info().files.clone();
+    let inputs = files
+        .iter()
+        .map(|p| {
+            sha256_file(p)
+                .map(|(bytes, sha256)| InputFile {
+                    path: p.clone(),
+                    bytes,
+                    sha256,
+                })
+                .map_err(|e| RunError::Input(IoError::open(p, &e).to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let prov = Provenance {
+        program: "fishscore".into(),
+        version: crate::VERSION.into(),
+        command_line: ctx.opts.command_line.clone(),
+        started_utc: ctx.started.clone(),
+        finished_utc: now_utc(),
+        threads: rayon::current_num_threads(),
+        inputs,
+        parameters: serde_json::json!({
+            "analysis": ctx.params,
+            "input": {
+                "channels": ctx.spec.channels,
+                "pixel_size_um": ctx.spec.pixel_size_um,
+                "default_pixel_size_um": ctx.opts.default_pixel_size_um,
+                "limits": ctx.load.limits,
+            },
+            "scan": sp,
+            "panel": ctx.spec.panel,
+        }),
+    };
+    let t1 = Instant::now();
+    let internal = |e: String| RunError::Internal(e);
+    let mut json: serde_json::Value =
+        serde_json::from_str(&report_json(&result, &prov).map_err(internal)?)
+            .map_err(|e| internal(e.to_string()))?;
+    let note = format!(
+        "whole-slide scan analysed in {} tiles of {} um: report.html, overlay.png, labels.tif and nuclei.geojson are not written for scans",
+        r.tiles.len(),
+        sp.tile_um
+    );
+    if let Some(q) = json.get_mut("qc").and_then(|q| q.as_array_mut()) {
+        q.push(serde_json::json!(note));
+    }
+    if let Some(o) = json.as_object_mut() {
+        o.insert(
+            "fields".into(),
+            serde_json::json!([{
+                "name": "scan",
+                "width": r.width,
+                "height": r.height,
+                "pixel_size_um": px,
+                "tiles": r.tiles.len(),
+                "tile_um": sp.tile_um,
+                "margin_um": sp.margin_um,
+                "input": scan.info(),
+                "nuclei_detected": r.counts.len(),
+                "timings_s": [["analysis", analysis_s]],
+            }]),
+        );
+    }
+    let json = serde_json::to_string_pretty(&json).map_err(|e| internal(e.to_string()))?;
+    let input = ScoreInput::from_result(&result);
+    let input_json = serde_json::to_string_pretty(&input).map_err(|e| internal(e.to_string()))?;
+    std::fs::create_dir_all(out).map_err(|e| IoError::write(out, e))?;
+    for (name, text) in [
+        ("nuclei.csv".to_string(), tables::nuclei_csv(&result)),
+        ("spots.csv".to_string(), tables::spots_csv(&result)),
+        (SCORE_INPUT_JSON.to_string(), input_json),
+        ("report.json".to_string(), json),
+    ] {
+        write_bytes_atomic(&out.join(name), text.as_bytes())?;
+    }
+    let mut s = summarize(&result, 0.0, t1.elapsed().as_secs_f64());
+    s.qc.push(note);
+    s.timings = vec![
+        ("scan analysis".into(), analysis_s),
+        ("write".into(), t1.elapsed().as_secs_f64()),
+    ];
+    Ok(s)
 }
 
 fn summarize(result: &CaseResult, load_s: f64, write_s: f64) -> CaseSummary {

@@ -107,6 +107,8 @@ pub struct ScanResult {
     pub tiles: Vec<TileResult>,
     /// Counts of every kept nucleus (field = tile index), scorability set.
     pub counts: Vec<NucleusCounts>,
+    /// Reference figures of the scan's nuclei (median area, outline blur).
+    pub nucleus_reference: nuclei::scorability::CaseReference,
     /// Enumeration, ratio and call over the scan.
     pub score: Score,
 }
@@ -194,7 +196,7 @@ pub fn analyze_scan(
         .iter_mut()
         .map(|t| std::mem::take(&mut t.nuclei))
         .collect();
-    nuclei::classify(&mut per_tile, &p.nuclei);
+    let nucleus_reference = nuclei::classify(&mut per_tile, &p.nuclei);
     for (t, n) in tiles.iter_mut().zip(per_tile) {
         t.nuclei = n;
     }
@@ -209,25 +211,34 @@ pub fn analyze_scan(
         height: scan.height(),
         tiles,
         counts,
+        nucleus_reference,
         score,
     })
 }
 
+impl TileResult {
+    /// The tile as a field result without pixels (empty label image),
+    /// named `tile<index>`, for the tables and the scoring input.
+    pub fn field_result(&self, index: usize, pixel_size_um: f64) -> crate::pipeline::FieldResult {
+        crate::pipeline::FieldResult {
+            name: format!("tile{index}"),
+            input: None,
+            pixel_size_um,
+            labels: ndarray::Array2::zeros((0, 0)),
+            nuclei: self.nuclei.clone(),
+            signals: crate::spots::FieldSignals {
+                signals: self.signals.clone(),
+                granules_excluded: 0,
+                qc: Vec::new(),
+            },
+            timings: vec![("tile".into(), self.seconds)],
+        }
+    }
+}
+
 /// Per-nucleus counts of one tile (as [`field_counts`] for a field).
 fn tile_counts(index: usize, t: &TileResult, p: &AnalyzeParams) -> Vec<NucleusCounts> {
-    let f = crate::pipeline::FieldResult {
-        name: String::new(),
-        input: None,
-        pixel_size_um: 0.0,
-        labels: ndarray::Array2::zeros((0, 0)),
-        nuclei: t.nuclei.clone(),
-        signals: crate::spots::FieldSignals {
-            signals: t.signals.clone(),
-            granules_excluded: 0,
-            qc: Vec::new(),
-        },
-        timings: Vec::new(),
-    };
+    let f = t.field_result(index, 0.0);
     field_counts(index, &f, p.spots.tntc_copies, p.faint_snr)
 }
 

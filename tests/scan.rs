@@ -87,4 +87,32 @@ fn tiles_keep_each_nucleus_once_and_do_not_depend_on_threads() {
     let single = run(&img, 30.0, 1);
     assert_eq!(single.counts, small.counts);
     assert_eq!(single.score, small.score);
+
+    // The same through `fishscore analyze --tile-um`: tables and report,
+    // positions in scan pixels, no images.
+    let out = d.path().join("out");
+    common::run_ok(&[
+        "analyze",
+        img.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--tile-um",
+        "30",
+    ]);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["fields"][0]["tiles"], 16);
+    assert_eq!(report["fields"][0]["width"], 1024);
+    assert_eq!(
+        report["nuclei_detected"].as_u64().unwrap() as usize,
+        small.counts.len()
+    );
+    assert_eq!(report["ratio"].as_f64(), small.score.ratio);
+    let rows = csv::Reader::from_path(out.join("nuclei.csv"))
+        .unwrap()
+        .records()
+        .count();
+    assert_eq!(rows, small.counts.len());
+    assert!(out.join("spots.csv").is_file() && out.join("score_input.json").is_file());
+    assert!(!out.join("report.html").exists());
 }
