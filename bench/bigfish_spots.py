@@ -16,6 +16,16 @@ side with a published, widely used smFISH detector:
    peak distance and documents it as "the standard deviation of the spot
    PSF" (``bigfish.detection.get_object_radius_pixel``).  ``--spot-radius
    hwhm`` uses FWHM / 2 instead, as a sensitivity check.  Nothing is tuned.
+   The image is given as loaded (uint16), as in Big-FISH's tutorials; note
+   that Big-FISH then computes the LoG on the image scaled to [0, 1] and
+   casts it back to uint16, so with 12-bit data the LoG values (and the
+   candidate thresholds) are small integers (about 0-100).
+   ``--image-dtype float32`` passes the ADU values to detect_spots as float32
+   instead (a documented input type; the LoG then stays in ADU), as a second
+   sensitivity check; decompose_dense always gets the uint16 image (Big-FISH
+   0.6.2's decompose_dense fails on float images: ``np.iinfo`` in
+   ``_gaussian_mixture_2d``).  ``--no-decompose`` skips step 2 (every LoG spot is one
+   copy), to tell the two stages' errors apart.
 2. ``bigfish.detection.decompose_dense`` with its defaults (alpha = 0.5:
    the median spot is the reference; beta = 1: a dense region is a connected
    set of >= 2 pixels brighter than the reference spot's peak; gamma = 5:
@@ -48,7 +58,7 @@ No ``report.json`` is written: Big-FISH has no ratio or call.
 
 Usage::
 
-    python bench/bigfish_spots.py detect CASE_DIR OUT_DIR [--spot-radius sigma|hwhm]
+    python bench/bigfish_spots.py detect CASE_DIR OUT_DIR [--spot-radius sigma|hwhm] [--image-dtype uint16|float32] [--no-decompose]
     python bench/bigfish_spots.py add-scorable TRUTH_ROOT RESULT_ROOT
     python bench/bigfish_spots.py compare NAME=EVAL.json NAME=EVAL.json [--truth-root R --results NAME=ROOT ...]
 
@@ -102,8 +112,11 @@ def load_channels(case: Path):
     return out
 
 
-def detect_channel(image, voxel_nm: float, radius_nm: float) -> dict:
-    """Big-FISH detect_spots (automatic threshold) + decompose_dense (defaults)."""
+def detect_channel(image, voxel_nm: float, radius_nm: float, decompose: bool = True,
+                   detect_dtype: str = "uint16") -> dict:
+    """Big-FISH detect_spots (automatic threshold) on `image` cast to
+    `detect_dtype`, then decompose_dense (defaults; skipped if not
+    `decompose`) on the uint16 `image`."""
     import numpy as np
     from bigfish import detection
 
@@ -112,7 +125,7 @@ def detect_channel(image, voxel_nm: float, radius_nm: float) -> dict:
         warnings.simplefilter("always")
         t0 = time.perf_counter()
         spots, threshold = detection.detect_spots(
-            image,
+            image.astype(detect_dtype),
             threshold=None,
             return_threshold=True,
             voxel_size=(voxel_nm, voxel_nm),
@@ -121,7 +134,7 @@ def detect_channel(image, voxel_nm: float, radius_nm: float) -> dict:
         t1 = time.perf_counter()
         # build_reference_spot draws a random subset of <= 2000 spots.
         np.random.seed(0)
-        if len(spots) > 0:
+        if len(spots) > 0 and decompose:
             spots_post, regions, _ref = detection.decompose_dense(
                 image,
                 spots,
@@ -132,8 +145,10 @@ def detect_channel(image, voxel_nm: float, radius_nm: float) -> dict:
             spots_post, regions = spots, np.zeros((0, 6), dtype=np.int64)
         t2 = time.perf_counter()
         # Big-FISH's own warnings (e.g. too few spots for a reference spot);
-        # deprecation notices from scikit-image are left out.
-        caught = sorted({str(x.message) for x in w if "/bigfish/" in x.filename.replace("\\", "/")})
+        # deprecation notices (scikit-image API changes) are left out.
+        caught = sorted({str(x.message).strip() for x in w
+                         if not issubclass(x.category, (DeprecationWarning, FutureWarning))
+                         and "deprecated" not in str(x.message)})
 
     # decompose_dense returns [spots outside regions; spots inside regions],
     # the latter in region order, region i holding regions[i, 2] spots.
@@ -192,12 +207,13 @@ def cmd_detect(args) -> int:
         "psf_fwhm_nm": fwhm_um * 1000.0,
         "spot_radius_rule": args.spot_radius,
         "spot_radius_nm": radius_nm,
-        "decompose_dense": {"alpha": 0.5, "beta": 1, "gamma": 5},
+        "image_dtype": args.image_dtype,
+        "decompose_dense": {"alpha": 0.5, "beta": 1, "gamma": 5} if args.decompose else None,
         "channels": {},
     }
     for name in CHANNELS:
         img = channels[name]
-        r = detect_channel(img, voxel_nm, radius_nm)
+        r = detect_channel(img, voxel_nm, radius_nm, args.decompose, args.image_dtype)
         for y, x in r["outside"]:
             rows.append((name, float(x), float(y), 1, "single", int(img[int(y), int(x)])))
         n_clusters = 0
@@ -302,8 +318,15 @@ def _f(v, d=3):
 
 
 def _pooled(cases, tag=None):
-    """Pools per-case metrics of the cases (optionally of one tag)."""
-    sel = [c["metrics"] for c in cases if c.get("metrics") and (tag is None or tag in c["metrics"]["tags"])]
+    """Pools per-case metrics of the cases: all (tag None), those of one tag,
+    or those without a tag ("-tag")."""
+    def keep(m):
+        if tag is None:
+            return True
+        if tag.startswith("-"):
+            return tag[1:] not in m["tags"]
+        return tag in m["tags"]
+    sel = [c["metrics"] for c in cases if c.get("metrics") and keep(c["metrics"])]
     out = {"cases": len(sel)}
     for ch in ("target", "control"):
         t = sum(m["signals"][ch]["truth"] for m in sel)
@@ -328,7 +351,8 @@ def _pooled(cases, tag=None):
 
 
 def _background_share(truth_root: Path, res_root: Path, case="background-only"):
-    """Share of truly scorable nuclei of `case` with a target count > 0."""
+    """Truly scorable nuclei of `case`: how many have a target count > 0,
+    how many there are, and the target copies counted in them."""
     tn = truth_root / case / "truth_nuclei.csv"
     rn = res_root / case / "nuclei.csv"
     if not (tn.is_file() and rn.is_file()):
@@ -338,7 +362,8 @@ def _background_share(truth_root: Path, res_root: Path, case="background-only"):
     with open(rn, newline="") as f:
         rows = [r for r in csv.DictReader(f) if r["id"] in scor]
     with_sig = sum(float(r["target"] or 0) > 0 for r in rows)
-    return with_sig, len(rows)
+    copies = sum(float(r["target"] or 0) for r in rows)
+    return with_sig, len(rows), copies
 
 
 def _timing_table(roots: dict) -> None:
@@ -393,28 +418,27 @@ def cmd_compare(args) -> int:
           "| target exact | control exact | both exact | clusters matched | cluster copies med. rel. err. "
           "| clustered-nucleus target med. rel. err. |")
     print("|" + "---|" * 16)
-    for group in [None] + tags:
+    for group in [None] + [f"-{t}" for t in args.without] + tags:
         for name, e in evals:
             s = _pooled(e["cases"], group)
             if s["cases"] == 0:
                 continue
             t, c = s["target"], s["control"]
-            print(f"| {group or '**all**'} | {name} | {s['cases']} | {_f(t[0])} | {_f(t[1])} | {_f(t[2])} "
+            label = "**all**" if group is None else f"**all but {group[1:]}**" if group.startswith("-") else group
+            print(f"| {label} | {name} | {s['cases']} | {_f(t[0])} | {_f(t[1])} | {_f(t[2])} "
                   f"| {_f(c[0])} | {_f(c[1])} | {_f(c[2])} | {_f(s['target_exact'])} | {_f(s['control_exact'])} "
                   f"| {_f(s['both_exact'])} | {s['clusters']} | {_f(s['cluster_err'])} | {_f(s['cluster_nucleus_err'])} |")
 
     if args.truth_root and args.results:
         print()
-        print("| case `background-only` | scorable nuclei with any target signal | target signals in "
-              "truly scorable nuclei (all empty) |")
+        print("| case `background-only` (no target copy anywhere) | scorable nuclei with a target count > 0 "
+              "| target copies counted in scorable nuclei |")
         print("|---|---|---|")
         roots = dict(r.partition("=")[::2] for r in args.results)
         for name, e in evals:
             b = _background_share(Path(args.truth_root), Path(roots.get(name, "")))
-            row = next((c for c in e["cases"] if c["case"] == "background-only" and c.get("metrics")), None)
-            empty = row["metrics"]["signals"]["target_in_empty_nuclei"] if row else None
             share = "-" if b is None else f"{b[0]}/{b[1]} = {b[0] / b[1]:.3f}" if b[1] else "-"
-            print(f"| {name} | {share} | {empty if empty is not None else '-'} |")
+            print(f"| {name} | {share} | {'-' if b is None else f'{b[2]:g}'} |")
 
     if args.results:
         _timing_table(dict(r.partition("=")[::2] for r in args.results))
@@ -446,11 +470,17 @@ def main() -> int:
     d.add_argument("out_dir")
     d.add_argument("--spot-radius", choices=("sigma", "hwhm"), default="sigma",
                    help="spot_radius = PSF sigma (FWHM/2.355, default) or FWHM/2")
+    d.add_argument("--no-decompose", dest="decompose", action="store_false",
+                   help="skip decompose_dense (every LoG spot is one copy): separates the two stages")
+    d.add_argument("--image-dtype", choices=("uint16", "float32"), default="uint16",
+                   help="type of the image given to detect_spots (default uint16, as loaded)")
     a = sub.add_parser("add-scorable", help="add the truth scorable column to a result tree")
     a.add_argument("truth_root")
     a.add_argument("result_root")
     c = sub.add_parser("compare", help="markdown side-by-side of tree evaluations")
     c.add_argument("evals", nargs="+", metavar="NAME=EVAL.json")
+    c.add_argument("--without", action="append", default=[], metavar="TAG",
+                   help="add a pooled row over the cases without TAG (repeatable)")
     c.add_argument("--truth-root")
     c.add_argument("--results", nargs="*", metavar="NAME=RESULT_ROOT")
     args = ap.parse_args()

@@ -86,5 +86,5 @@ echo "fishscore wall time for all cases (incl. reading and writing): ${SECONDS} 
 
 "$PYTHON" "$HERE/bigfish_spots.py" compare \
     "fishscore=$FS/evaluation.json" "Big-FISH=$BF/evaluation.json" \
-    --truth-root "$TRUTH_ROOT" --results "fishscore=$FS" "Big-FISH=$BF" |
+    --without lowsnr --truth-root "$TRUTH_ROOT" --results "fishscore=$FS" "Big-FISH=$BF" |
     tee "$OUT_ROOT/comparison.md"
