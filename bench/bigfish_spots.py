@@ -417,7 +417,7 @@ def cmd_compare(args) -> int:
     print("| group | tool | cases | target P | target R | target F1 | control P | control R | control F1 "
           "| target exact | control exact | both exact | clusters matched | cluster copies med. rel. err. "
           "| clustered-nucleus target med. rel. err. |")
-    print("|" + "---|" * 16)
+    print("|" + "---|" * 15)
     for group in [None] + [f"-{t}" for t in args.without] + tags:
         for name, e in evals:
             s = _pooled(e["cases"], group)
