@@ -40,3 +40,57 @@ for tag, v in sorted(rep.get("by_tag", {}).items()):
     print(f"tag {tag:<16} nucF1 {f(v['nuclei']['f1'])} keep {f(v.get('scorable_kept_share'))} "
           f"tEx {f(v.get('target_exact_rate'))} cEx {f(v.get('control_exact_rate'))} "
           f"ratioErr(med) {f(v.get('ratio_rel_error_median'))} calls {v.get('calls_correct')}/{v.get('calls_total')}")
+
+
+def pooled_signals(pred):
+    tot = {"target": [0, 0, 0], "control": [0, 0, 0]}
+    for row in rep["cases"]:
+        m = row.get("metrics")
+        if not m or not m.get("signals") or not pred(m["tags"]):
+            continue
+        for ch in tot:
+            s = m["signals"][ch]
+            tot[ch][0] += s["truth"]
+            tot[ch][1] += s["predicted"]
+            tot[ch][2] += s["matched"]
+    out = {}
+    for ch, (t, p, mm) in tot.items():
+        pr = mm / p if p else 0.0
+        rc = mm / t if t else 0.0
+        out[ch] = (pr, rc, 2 * pr * rc / (pr + rc) if pr + rc else 0.0)
+    return out
+
+
+def pooled_exact(pred):
+    te = ce = n = 0.0
+    for row in rep["cases"]:
+        m = row.get("metrics")
+        k = (m or {}).get("counts") or {}
+        if not m or not pred(m["tags"]) or not k.get("non_cluster_nuclei"):
+            continue
+        nn = k["non_cluster_nuclei"]
+        n += nn
+        te += k["target_exact_rate"] * nn
+        ce += k["control_exact_rate"] * nn
+    return (te / n, ce / n, int(n)) if n else (None, None, 0)
+
+
+print()
+print("single-copy signals by SNR (precision / recall / F1), pooled:")
+for name, pred in [("SNR >= 4 (all cases but lowsnr)", lambda t: "lowsnr" not in t),
+                   ("SNR 2.5-3 (lowsnr cases)", lambda t: "lowsnr" in t)]:
+    r = pooled_signals(pred)
+    print(f"  {name:<34} target {r['target'][0]:.3f} / {r['target'][1]:.3f} / {r['target'][2]:.3f}"
+          f"   control {r['control'][0]:.3f} / {r['control'][1]:.3f} / {r['control'][2]:.3f}")
+print("exact per-nucleus counts over non-cluster nuclei (target, control, nuclei):")
+for name, pred in [("all cases", lambda t: True), ("SNR >= 4", lambda t: "lowsnr" not in t),
+                   ("SNR 2.5-3", lambda t: "lowsnr" in t)]:
+    te, ce, n = pooled_exact(pred)
+    print(f"  {name:<12} {f(te)} {f(ce)} {n:>6}")
+calls = [r["metrics"]["call"] for r in rep["cases"] if r.get("metrics") and r["metrics"].get("call")]
+outside = [c for c in calls if c.get("truth_ratio") is not None and not (1.8 <= c["truth_ratio"] <= 2.2)]
+print(f"calls outside the 1.8-2.2 zone: {sum(1 for c in outside if c['call_correct'])}/{len(outside)} correct; "
+      f"EQUIVOCAL outside the zone: {sum(1 for c in outside if c['call'] == 'EQUIVOCAL')}")
+errs = sorted(c["ratio_rel_error"] for c in calls if c.get("ratio_rel_error") is not None)
+if errs:
+    print(f"ratio relative error: median {errs[len(errs) // 2]:.3f}, worst {errs[-1]:.3f} over {len(errs)} cases")

@@ -111,8 +111,9 @@ pub struct SignalMetrics {
     pub clusters_matched: usize,
     /// Median |estimate - truth| / truth of matched clusters.
     pub cluster_median_rel_error: Option<f64>,
-    /// Result target signals inside truly scorable nuclei that hold no
-    /// target copy at all (false signals from background and granules).
+    /// Result target signals (rows with copies > 0; excluded granules do not
+    /// count) inside truly scorable nuclei that hold no target copy at all
+    /// (false signals from background and granules).
     pub target_in_empty_nuclei: usize,
 }
 
@@ -433,7 +434,7 @@ pub fn case_metrics(name: &str, truth: &Truth, res: &ResultSet) -> Result<CaseMe
         );
         sm.target_in_empty_nuclei = spots
             .iter()
-            .filter(|s| s.channel == "target")
+            .filter(|s| s.channel == "target" && s.copies > 0.0)
             .filter(|s| {
                 let l = label_at(s.x, s.y);
                 truth

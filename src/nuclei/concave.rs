@@ -12,7 +12,7 @@
 //! the most salient line between two concave points when that makes two
 //! nucleus-sized, more convex parts. Applied recursively.
 
-use super::morphology::{label, N8};
+use super::morphology::label;
 use ndarray::Array2;
 
 /// When a cut is accepted (lengths in working-scale pixels).
@@ -248,36 +248,20 @@ fn best_cut(region: &Array2<bool>, rule: &ConcaveRule) -> Option<(Array2<bool>, 
     best.map(|(_, a, b)| (a, b))
 }
 
-/// Region pixels in neither part go to the part that reaches them first
-/// (breadth-first from both, raster order).
+/// Region pixels in neither part go to the part that reaches them first.
 fn assign_rest(region: &Array2<bool>, a: &mut Array2<bool>, b: &mut Array2<bool>) {
-    let (h, w) = region.dim();
-    let mut q = std::collections::VecDeque::new();
-    for y in 0..h {
-        for x in 0..w {
-            if a[[y, x]] || b[[y, x]] {
-                q.push_back((y, x));
-            }
+    let mut own = Array2::from_shape_fn(region.dim(), |(y, x)| {
+        if a[[y, x]] {
+            1u32
+        } else if b[[y, x]] {
+            2
+        } else {
+            0
         }
-    }
-    while let Some((y, x)) = q.pop_front() {
-        let is_a = a[[y, x]];
-        for (dy, dx) in N8 {
-            let (ny, nx) = (y as i64 + dy, x as i64 + dx);
-            if ny < 0 || nx < 0 || ny >= h as i64 || nx >= w as i64 {
-                continue;
-            }
-            let (ny, nx) = (ny as usize, nx as usize);
-            if region[[ny, nx]] && !a[[ny, nx]] && !b[[ny, nx]] {
-                if is_a {
-                    a[[ny, nx]] = true;
-                } else {
-                    b[[ny, nx]] = true;
-                }
-                q.push_back((ny, nx));
-            }
-        }
-    }
+    });
+    super::morphology::grow_labels(&mut own, |y, x| region[[y, x]]);
+    *a = own.mapv(|o| o == 1);
+    *b = own.mapv(|o| o == 2);
 }
 
 /// Splits every label of `labels` (1..=n) recursively along concave-point

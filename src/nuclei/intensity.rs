@@ -7,7 +7,7 @@
 //! CellProfiler's IdentifyPrimaryObjects, done with two-class Otsu inside
 //! the piece instead of intensity maxima).
 
-use super::morphology::{label4, N8};
+use super::morphology::label4;
 use ndarray::Array2;
 
 /// When a piece is cut by intensity.
@@ -108,33 +108,16 @@ pub fn split_by_intensity(
             continue;
         }
         // The rest of the piece goes to the body that reaches it first.
-        let mut own = Array2::<u8>::zeros((bh, bw));
-        let mut q = std::collections::VecDeque::new();
-        for y in 0..bh {
-            for x in 0..bw {
-                if bodies[0][[y, x]] {
-                    own[[y, x]] = 1;
-                    q.push_back((y, x));
-                } else if bodies[1][[y, x]] {
-                    own[[y, x]] = 2;
-                    q.push_back((y, x));
-                }
+        let mut own = Array2::from_shape_fn((bh, bw), |(y, x)| {
+            if bodies[0][[y, x]] {
+                1u32
+            } else if bodies[1][[y, x]] {
+                2
+            } else {
+                0
             }
-        }
-        while let Some((y, x)) = q.pop_front() {
-            let o = own[[y, x]];
-            for (dy, dx) in N8 {
-                let (ny, nx) = (y as i64 + dy, x as i64 + dx);
-                if ny < 0 || nx < 0 || ny >= bh as i64 || nx >= bw as i64 {
-                    continue;
-                }
-                let (ny, nx) = (ny as usize, nx as usize);
-                if inside[[ny, nx]] && own[[ny, nx]] == 0 {
-                    own[[ny, nx]] = o;
-                    q.push_back((ny, nx));
-                }
-            }
-        }
+        });
+        super::morphology::grow_labels(&mut own, |y, x| inside[[y, x]]);
         next += 1;
         for y in 0..bh {
             for x in 0..bw {

@@ -57,37 +57,16 @@ pub fn bounding_boxes(labels: &Array2<u32>, n: u32) -> Vec<Option<[usize; 4]>> {
     b
 }
 
-/// Area of the convex hull of a point set (Andrew's monotone chain +
-/// shoelace).
-pub fn convex_hull_area(mut pts: Vec<(i64, i64)>) -> f64 {
-    pts.sort_unstable();
-    pts.dedup();
-    if pts.len() < 3 {
+/// Area of the convex hull of a point set (hull by
+/// [`super::concave::convex_hull`], area by the shoelace formula).
+pub fn convex_hull_area(pts: Vec<(i64, i64)>) -> f64 {
+    let hull = super::concave::convex_hull(pts);
+    if hull.len() < 3 {
         return 0.0;
     }
-    let cross = |o: (i64, i64), a: (i64, i64), b: (i64, i64)| {
-        (a.0 - o.0) * (b.1 - o.1) - (a.1 - o.1) * (b.0 - o.0)
-    };
-    let mut lower: Vec<(i64, i64)> = Vec::new();
-    for &p in &pts {
-        while lower.len() >= 2 && cross(lower[lower.len() - 2], lower[lower.len() - 1], p) <= 0 {
-            lower.pop();
-        }
-        lower.push(p);
-    }
-    let mut upper: Vec<(i64, i64)> = Vec::new();
-    for &p in pts.iter().rev() {
-        while upper.len() >= 2 && cross(upper[upper.len() - 2], upper[upper.len() - 1], p) <= 0 {
-            upper.pop();
-        }
-        upper.push(p);
-    }
-    lower.pop();
-    upper.pop();
-    lower.extend(upper);
     let mut s = 0i64;
-    for i in 0..lower.len() {
-        let (a, b) = (lower[i], lower[(i + 1) % lower.len()]);
+    for i in 0..hull.len() {
+        let (a, b) = (hull[i], hull[(i + 1) % hull.len()]);
         s += a.0 * b.1 - b.0 * a.1;
     }
     s.abs() as f64 / 2.0

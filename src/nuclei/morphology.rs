@@ -197,6 +197,34 @@ pub fn fill_label_holes(labels: &mut Array2<u32>) {
     }
 }
 
+/// Grows the labels of `labels` into their unlabelled neighbours where
+/// `allowed(y, x)` holds, breadth-first (8-connected) from every labelled
+/// pixel in raster order, so each pixel takes the label that reaches it
+/// first (a geodesic nearest-label assignment; deterministic).
+pub fn grow_labels(labels: &mut Array2<u32>, allowed: impl Fn(usize, usize) -> bool) {
+    let (h, w) = labels.dim();
+    let mut q = std::collections::VecDeque::new();
+    for ((y, x), &l) in labels.indexed_iter() {
+        if l != 0 {
+            q.push_back((y, x));
+        }
+    }
+    while let Some((y, x)) = q.pop_front() {
+        let l = labels[[y, x]];
+        for (dy, dx) in N8 {
+            let (ny, nx) = (y as i64 + dy, x as i64 + dx);
+            if ny < 0 || nx < 0 || ny >= h as i64 || nx >= w as i64 {
+                continue;
+            }
+            let (ny, nx) = (ny as usize, nx as usize);
+            if labels[[ny, nx]] == 0 && allowed(ny, nx) {
+                labels[[ny, nx]] = l;
+                q.push_back((ny, nx));
+            }
+        }
+    }
+}
+
 /// Renumbers labels to 1..=n in raster order of first appearance; returns n.
 pub fn relabel_sequential(labels: &mut Array2<u32>) -> u32 {
     let mut map = std::collections::HashMap::new();

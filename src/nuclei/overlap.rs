@@ -10,7 +10,7 @@
 use super::morphology::{label, N8};
 use ndarray::Array2;
 use rayon::prelude::*;
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
 
 /// Local single-layer DAPI level: the `q`-quantile of `contrast` over the
 /// pixels of `mask` within a square window of half-size `radius`, computed
@@ -117,28 +117,7 @@ pub fn share_lenses(
     lens: &Array2<bool>,
 ) -> BTreeSet<u32> {
     let (h, w) = labels.dim();
-    let mut q = VecDeque::new();
-    for y in 0..h {
-        for x in 0..w {
-            if labels[[y, x]] != 0 {
-                q.push_back((y, x));
-            }
-        }
-    }
-    while let Some((y, x)) = q.pop_front() {
-        let l = labels[[y, x]];
-        for (dy, dx) in N8 {
-            let (ny, nx) = (y as i64 + dy, x as i64 + dx);
-            if ny < 0 || nx < 0 || ny >= h as i64 || nx >= w as i64 {
-                continue;
-            }
-            let (ny, nx) = (ny as usize, nx as usize);
-            if mask[[ny, nx]] && labels[[ny, nx]] == 0 {
-                labels[[ny, nx]] = l;
-                q.push_back((ny, nx));
-            }
-        }
-    }
+    super::morphology::grow_labels(labels, |y, x| mask[[y, x]]);
     let mut flagged = BTreeSet::new();
     for ((y, x), &is) in lens.indexed_iter() {
         if !is {

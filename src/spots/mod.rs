@@ -411,28 +411,6 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
         t_gran[i] = true;
         c_gran[j] = true;
     }
-    // Broad objects whose partner the other channel's detector missed.
-    let mut extra_granules = 0usize;
-    for (objs, gran, other, sigma) in [
-        (&t.objects, &mut t_gran, &field.control.data, t.sigma_px),
-        (&c.objects, &mut c_gran, &field.target.data, c.sigma_px),
-    ] {
-        for (o, g) in objs.iter().zip(gran.iter_mut()) {
-            if !*g
-                && o.width_px > p.granule_width_factor * sigma
-                && granules::seen_in_other_channel(
-                    other,
-                    o,
-                    sigma,
-                    p.granule_width_factor,
-                    p.detection_threshold_sd,
-                )
-            {
-                *g = true;
-                extra_granules += 1;
-            }
-        }
-    }
     let live = |objs: &[SpotObject], g: &[bool]| -> Vec<usize> {
         (0..objs.len()).filter(|&i| !g[i]).collect()
     };
@@ -495,6 +473,48 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
     } else {
         t_spread_own
     };
+    // Bright broad objects whose partner the other channel's detector
+    // missed (a granule much wider than the PSF gives a weak matched-filter
+    // response there): photometry of the other channel decides. Only
+    // objects that would otherwise count as clusters are checked, which is
+    // where a granule does harm.
+    let mut extra_granules = 0usize;
+    for (objs, gran, other, sigma, reference) in [
+        (
+            &t.objects,
+            &mut t_gran,
+            &field.control.data,
+            t.sigma_px,
+            t_ref,
+        ),
+        (
+            &c.objects,
+            &mut c_gran,
+            &field.target.data,
+            c.sigma_px,
+            c_ref,
+        ),
+    ] {
+        let Some(r) = reference else {
+            continue;
+        };
+        for (o, g) in objs.iter().zip(gran.iter_mut()) {
+            if !*g
+                && o.flux >= p.cluster_min_copies * r
+                && o.width_px > p.granule_width_factor * sigma
+                && granules::seen_in_other_channel(
+                    other,
+                    o,
+                    sigma,
+                    p.granule_width_factor,
+                    p.detection_threshold_sd,
+                )
+            {
+                *g = true;
+                extra_granules += 1;
+            }
+        }
+    }
 
     let w = field.target.width();
     let rim = p.rim_tolerance_um / px;
