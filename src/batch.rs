@@ -12,7 +12,6 @@
 use crate::io::atomic::write_bytes_atomic;
 use crate::io::load::FieldSource;
 use crate::run::{run_case, CaseSpec, CaseSummary, RunError, RunOptions};
-use rayon::prelude::*;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -610,6 +609,30 @@ fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "panic".into())
 }
 
+/// Case indices by decreasing input size (bytes of the files; a missing
+/// file counts 0), ties by case order.
+fn largest_first(cases: &[PlannedCase]) -> Vec<usize> {
+    let size = |c: &PlannedCase| -> u64 {
+        c.spec
+            .sources
+            .iter()
+            .flat_map(|s| match s {
+                FieldSource::Multi(p) => vec![p.clone()],
+                FieldSource::PerChannel {
+                    dapi,
+                    target,
+                    control,
+                } => vec![dapi.clone(), target.clone(), control.clone()],
+            })
+            .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()))
+            .sum()
+    };
+    let sizes: Vec<u64> = cases.iter().map(size).collect();
+    let mut order: Vec<usize> = (0..cases.len()).collect();
+    order.sort_by(|&a, &b| sizes[b].cmp(&sizes[a]).then(a.cmp(&b)));
+    order
+}
+
 /// Runs one case into its temporary folder, then renames it into place.
 fn run_one(case: &PlannedCase, ropts: &RunOptions, out: &Path) -> Result<CaseSummary, RunError> {
     if let Some(p) = &case.problem {
@@ -665,48 +688,80 @@ pub fn run_batch(
             "removed {removed} unfinished case folder(s) of an interrupted run"
         ));
     }
-    let outcomes: Vec<CaseOutcome> = cases
-        .par_iter()
-        .with_max_len(1)
-        .map(|c| {
-            let t0 = Instant::now();
-            let id = c.spec.id.clone();
-            let kept = if opts.resume && c.problem.is_none() {
-                existing_summary(&out.join(&id))
-            } else {
-                None
-            };
-            let o = if let Some(s) = kept {
-                CaseOutcome {
+    let run = |c: &PlannedCase| -> CaseOutcome {
+        let t0 = Instant::now();
+        let id = c.spec.id.clone();
+        let kept = if opts.resume && c.problem.is_none() {
+            existing_summary(&out.join(&id))
+        } else {
+            None
+        };
+        let o = if let Some(s) = kept {
+            CaseOutcome {
+                case: id,
+                status: Status::Resumed,
+                error: None,
+                summary: Some(s),
+                seconds: t0.elapsed().as_secs_f64(),
+            }
+        } else {
+            progress.start(&id);
+            let r = run_one(c, ropts, out);
+            let seconds = t0.elapsed().as_secs_f64();
+            match r {
+                Ok(s) => CaseOutcome {
                     case: id,
-                    status: Status::Resumed,
+                    status: Status::Ok,
                     error: None,
                     summary: Some(s),
-                    seconds: t0.elapsed().as_secs_f64(),
+                    seconds,
+                },
+                Err(e) => CaseOutcome {
+                    case: id,
+                    status: Status::Failed,
+                    error: Some(e.to_string().lines().next().unwrap_or("").to_string()),
+                    summary: None,
+                    seconds,
+                },
+            }
+        };
+        progress.finish(&o, opts.timings);
+        o
+    };
+    // Largest cases first, one per worker, each worker taking the next
+    // case when it is free (longest-processing-time-first: the last cases
+    // to finish are the small ones). Workers blocked inside a case help
+    // with the other cases' parallel loops (rayon work stealing).
+    let order = largest_first(cases);
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<CaseOutcome>>> = cases.iter().map(|_| Mutex::new(None)).collect();
+    let workers = rayon::current_num_threads().min(cases.len()).max(1);
+    rayon::scope(|sc| {
+        for _ in 0..workers {
+            sc.spawn(|_| loop {
+                let k = next.fetch_add(1, Ordering::SeqCst);
+                let Some(&i) = order.get(k) else { break };
+                let o = run(&cases[i]);
+                if let Ok(mut slot) = slots[i].lock() {
+                    *slot = Some(o);
                 }
-            } else {
-                progress.start(&id);
-                let r = run_one(c, ropts, out);
-                let seconds = t0.elapsed().as_secs_f64();
-                match r {
-                    Ok(s) => CaseOutcome {
-                        case: id,
-                        status: Status::Ok,
-                        error: None,
-                        summary: Some(s),
-                        seconds,
-                    },
-                    Err(e) => CaseOutcome {
-                        case: id,
-                        status: Status::Failed,
-                        error: Some(e.to_string().lines().next().unwrap_or("").to_string()),
-                        summary: None,
-                        seconds,
-                    },
-                }
-            };
-            progress.finish(&o, opts.timings);
-            o
+            });
+        }
+    });
+    let outcomes: Vec<CaseOutcome> = slots
+        .into_iter()
+        .zip(cases)
+        .map(|(slot, c)| {
+            slot.into_inner()
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| CaseOutcome {
+                    case: c.spec.id.clone(),
+                    status: Status::Failed,
+                    error: Some("internal error: the case did not run".into()),
+                    summary: None,
+                    seconds: 0.0,
+                })
         })
         .collect();
     progress.close();
@@ -963,6 +1018,27 @@ mod tests {
         let html = summary_html(&[ok, bad]);
         assert!(html.contains("<a href=\"a/report.html\">a</a>"));
         assert!(html.contains("1 completed, 1 failed"));
+    }
+
+    #[test]
+    fn largest_cases_run_first() {
+        let d = tempfile::tempdir().unwrap();
+        let case = |id: &str, bytes: usize| {
+            let p = d.path().join(format!("{id}.tif"));
+            std::fs::write(&p, vec![0u8; bytes]).unwrap();
+            PlannedCase {
+                spec: CaseSpec {
+                    id: id.into(),
+                    sources: vec![FieldSource::Multi(p)],
+                    panel: "mdm2-cep12".into(),
+                    channels: None,
+                    pixel_size_um: None,
+                },
+                problem: None,
+            }
+        };
+        let cases = [case("a", 10), case("b", 300), case("c", 10), case("d", 50)];
+        assert_eq!(largest_first(&cases), vec![1, 3, 0, 2]);
     }
 
     #[test]
