@@ -855,7 +855,7 @@ pub fn summary_html(outcomes: &[CaseOutcome]) -> String {
         .filter(|o| o.status == Status::Failed)
         .count();
     let mut h = String::from(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>fishscore batch summary</title>\n<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:.25em .6em;text-align:left}th{background:#eee}.failed{background:#fdd}.AMPLIFIED{color:#b00;font-weight:bold}.num{text-align:right}</style></head><body>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>fishscore batch summary</title>\n<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:.25em .6em;text-align:left}th{background:#eee}.failed{background:#fdd}.AMPLIFIED{color:#b00;font-weight:bold}.num,.nw{text-align:right;white-space:nowrap}.nw{text-align:left}</style></head><body>\n",
     );
     h.push_str(&format!(
         "<h1>fishscore batch summary</h1>\n<p>{} case(s): {} completed, {} failed. fishscore {}.</p>\n",
@@ -877,7 +877,7 @@ pub fn summary_html(outcomes: &[CaseOutcome]) -> String {
         };
         let f2 = |v: Option<f64>| v.map_or("n/a".into(), |x| format!("{x:.2}"));
         h.push_str(&format!(
-            "<tr class=\"{}\"><td>{case}</td><td>{}</td><td class=\"{}\">{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr class=\"{}\"><td class=\"nw\">{case}</td><td>{}</td><td class=\"{}\">{}</td><td class=\"num\">{}</td><td class=\"nw\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>\n",
             o.status.as_str(),
             o.status.as_str(),
             esc(s.map_or("", |s| s.call.as_str())),
