@@ -40,8 +40,13 @@ pub fn single_signal_reference(
 
 /// Spread of single-copy brightness: the robust SD (1.4826 x MAD) of
 /// ln(flux) over the same single-copy-like objects as
-/// [`single_signal_reference`] (flux above a quarter of the reference, to
-/// leave out noise), with the photometric noise taken out: the measured
+/// [`single_signal_reference`], within a factor of 2 of the reference
+/// either way (as the reference's own trim: at coarse pixels a compact
+/// cluster of many copies is as narrow as one PSF, and where most nuclei
+/// are amplified such clusters would otherwise widen the spread until the
+/// brightest plausible single copy swallowed them; faint false dots and
+/// halves of split signals stay out too), with the photometric noise
+/// taken out: the measured
 /// log-variance is the copies' own brightness variance plus each object's
 /// relative flux error squared (ring noise x sqrt(aperture pixels) / flux),
 /// whose median is subtracted. The MAD ignores the bright tail of compact
@@ -54,7 +59,12 @@ pub fn single_signal_log_spread(
 ) -> Option<f64> {
     let sel: Vec<&&SpotObject> = objects
         .iter()
-        .filter(|o| o.n_maxima == 1 && o.width_px < 1.5 * sigma && o.flux > 0.25 * reference)
+        .filter(|o| {
+            o.n_maxima == 1
+                && o.width_px < 1.5 * sigma
+                && o.flux > 0.5 * reference
+                && o.flux < 2.0 * reference
+        })
         .collect();
     if sel.len() < min_count {
         return None;
