@@ -281,9 +281,9 @@ fn detect_objects(
     objs
 }
 
-/// PSF sigma (px) measured on a channel's own signals, starting from the
-/// nominal value; `None` when there are too few bright single signals.
-/// Returns the objects detected at the nominal scale too.
+/// PSF sigma (px) measured on a channel's own signals; `None` when there
+/// are too few bright single signals. Returns the objects detected at the
+/// nominal scale too.
 fn measure_psf(
     plane: &Plane,
     labels: &Array2<u32>,
@@ -291,17 +291,60 @@ fn measure_psf(
     nominal: f64,
 ) -> (Vec<SpotObject>, Option<f64>) {
     let objects = detect_objects(plane, labels, p, nominal);
-    // Width of bright single-maximum signals. Clusters and granules are
-    // wider than the PSF and noise makes faint spots scatter, so the PSF is
-    // the mode of the width distribution: a median restricted to a window
-    // around the current estimate, iterated (mean-shift).
+    let sigma = psf_width_mode(&objects, nominal, nominal);
+    (objects, sigma)
+}
+
+/// Mode of the widths (px) of bright single-maximum objects: the PSF.
+/// Clusters and granules are wider than the PSF and noise makes faint
+/// spots scatter, so the mode is found in two steps: the peak of a
+/// log-width histogram over 0.5-3x the nominal sigma (objectives and
+/// probes differ: the nominal is a starting point, not a prior), then a
+/// median restricted to a window around the current estimate, iterated
+/// (mean-shift). `start` is the scale the objects were detected at.
+fn psf_width_mode(objects: &[SpotObject], nominal: f64, start: f64) -> Option<f64> {
+    let (lo, hi) = (0.5 * nominal, 3.0 * nominal);
     let widths: Vec<f64> = objects
         .iter()
         .filter(|o| o.n_maxima == 1 && o.noise > 0.0 && o.flux > 0.0 && o.width_px > 0.0)
         .filter(|o| o.smoothed_peak > 3.0 * o.noise)
         .map(|o| o.width_px)
+        .filter(|&w| w > lo && w < hi)
         .collect();
-    let mut sigma = nominal;
+    if widths.len() < 20 {
+        return None;
+    }
+    // Log-width histogram, bins of 5 %, smoothed over +-2 bins.
+    let bin = 0.05f64;
+    let nb = ((hi / lo).ln() / bin).ceil() as usize + 1;
+    let mut hist = vec![0.0f64; nb];
+    for &w in &widths {
+        hist[(((w / lo).ln() / bin) as usize).min(nb - 1)] += 1.0;
+    }
+    let kernel = [1.0, 2.0, 3.0, 2.0, 1.0];
+    let smooth: Vec<f64> = (0..nb)
+        .map(|i| {
+            (0..5)
+                .filter_map(|k| (i + k).checked_sub(2).filter(|&j| j < nb))
+                .map(|j| kernel[j + 2 - i] * hist[j])
+                .sum()
+        })
+        .collect();
+    let peak = (0..nb).fold(0, |b, i| if smooth[i] > smooth[b] { i } else { b });
+    let mode = lo * ((peak as f64 + 0.5) * bin).exp();
+    // Start from the detection scale when it is as good a peak (the usual
+    // case: the nominal PSF is right), else from the histogram's mode.
+    let near = |s: f64| {
+        widths
+            .iter()
+            .filter(|&&w| w > 0.6 * s && w < 1.5 * s)
+            .count()
+    };
+    let mut sigma = if near(start) >= near(mode) {
+        start
+    } else {
+        mode
+    };
     for _ in 0..5 {
         let mut win: Vec<f64> = widths
             .iter()
@@ -309,12 +352,12 @@ fn measure_psf(
             .filter(|&w| w > 0.6 * sigma && w < 1.5 * sigma)
             .collect();
         if win.len() < 20 {
-            return (objects, None);
+            return None;
         }
         win.sort_by(|a, b| a.total_cmp(b));
-        sigma = win[win.len() / 2].clamp(0.5 * nominal, 2.0 * nominal);
+        sigma = win[win.len() / 2].clamp(lo, hi);
     }
-    (objects, Some(sigma))
+    Some(sigma)
 }
 
 /// Objects of both probe channels at the measured PSF scale. The PSF is
