@@ -266,7 +266,14 @@ fn detect_objects(
     let op = ObjectParams {
         sigma: sigma_px,
         aperture_margin: (1.5 * sigma_px).ceil() as usize,
-        ring_width: (2.0 * sigma_px).ceil().max(3.0) as usize,
+        // Gap and ring in PSF sigmas, with 2-3 px floors where the PSF
+        // spans several pixels; where it spans less than one (coarse
+        // pixels) the floors would put the ring microns away, on nuclear
+        // texture that inflates its noise.
+        ring_gap: sigma_px.ceil().clamp(1.0, 2.0) as usize,
+        ring_width: (2.0 * sigma_px)
+            .ceil()
+            .max(if sigma_px < 1.0 { 2.0 } else { 3.0 }) as usize,
         peak_fraction: 0.2,
         max_region_px: (std::f64::consts::PI * (2.0 * p.max_cluster_radius_um / px).powi(2))
             as usize,

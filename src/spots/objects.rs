@@ -154,6 +154,8 @@ pub struct ObjectParams {
     pub sigma: f64,
     /// Aperture margin around the region (px).
     pub aperture_margin: usize,
+    /// Gap between the aperture and the background ring (px).
+    pub ring_gap: usize,
     /// Ring width for the local background (px).
     pub ring_width: usize,
     /// A region holds the pixels above this fraction of its seed's value.
@@ -231,6 +233,7 @@ pub fn build_objects(
     // other objects' regions are kept out of every ring.
     let m = p.aperture_margin as i64;
     let rw = p.ring_width as i64;
+    let gap = p.ring_gap.max(1) as i64;
     regions
         .par_iter()
         .enumerate()
@@ -295,7 +298,7 @@ pub fn build_objects(
                     let gi = gy * w + gx;
                     if d <= m {
                         aperture_idx.push(gi as u32);
-                    } else if d >= m + 2 && d <= m + 1 + rw {
+                    } else if d >= m + gap && d < m + gap + rw {
                         if owner[gi] != 0 && owner[gi] != id {
                             continue;
                         }
