@@ -892,3 +892,68 @@ fn thumbnail_pages_are_skipped_with_a_qc_line() {
         info.qc
     );
 }
+
+/// Grey pages with three 16-bit samples per pixel (a Y x X x C array as
+/// tifffile or numpy-based tools write it, interleaved or planar): the
+/// samples are the channels, in the default order DAPI, target, control.
+#[test]
+fn grey_multi_sample_pages_are_channels() {
+    let tmp = tempfile::tempdir().unwrap();
+    let v = |c: u16, i: u16| 100 * (c + 1) + i;
+    for planar in [false, true] {
+        let mut data = Vec::new();
+        if planar {
+            for c in 0..3u16 {
+                for i in 0..16u16 {
+                    data.extend_from_slice(&v(c, i).to_le_bytes());
+                }
+            }
+        } else {
+            for i in 0..16u16 {
+                for c in 0..3u16 {
+                    data.extend_from_slice(&v(c, i).to_le_bytes());
+                }
+            }
+        }
+        let (offsets, counts, config) = if planar {
+            (vec![0, 32, 64], vec![32, 32, 32], 2)
+        } else {
+            (vec![0], vec![96], 1)
+        };
+        let t = build_tiff(
+            &[
+                (256, 4, vec![4]),
+                (257, 4, vec![4]),
+                (258, 3, vec![16, 16, 16]),
+                (262, 3, vec![1]),
+                (273, 4, offsets),
+                (277, 3, vec![3]),
+                (278, 4, vec![4]),
+                (279, 4, counts),
+                (284, 3, vec![config]),
+            ],
+            &data,
+        );
+        let f = tmp.path().join(format!("yxc-{planar}.tif"));
+        std::fs::write(&f, t).unwrap();
+        let (field, info) =
+            load_field(&FieldSource::Multi(f.clone()), &LoadOptions::default()).unwrap();
+        let i = 4 + 2;
+        assert_eq!(field.dapi.data[[1, 2]], v(0, i) as f32, "planar {planar}");
+        assert_eq!(field.target.data[[1, 2]], v(1, i) as f32, "planar {planar}");
+        assert_eq!(
+            field.control.data[[1, 2]],
+            v(2, i) as f32,
+            "planar {planar}"
+        );
+        assert!(info.layout.starts_with("multisample"), "{}", info.layout);
+        // --channels reorders samples as it reorders pages.
+        let o = LoadOptions {
+            channels: Some([2, 0, 1]),
+            ..Default::default()
+        };
+        let (field, _) = load_field(&FieldSource::Multi(f), &o).unwrap();
+        assert_eq!(field.dapi.data[[1, 2]], v(2, i) as f32);
+        assert_eq!(field.target.data[[1, 2]], v(0, i) as f32);
+    }
+}

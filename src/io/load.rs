@@ -213,14 +213,17 @@ fn describe(reader: TiffReader, single: bool, opts: &LoadOptions) -> Result<File
             )));
         }
         let map = o.page_map(&file_name(&path), pages.len()).map_err(bad)?;
-        let rgb = first.samples == 3;
+        let rgb = first.rgb;
         let mut chans = Vec::new();
         for (c, zs) in map.iter().enumerate() {
             let label = o.channels.get(c).map(|ch| ch.label()).unwrap_or_default();
-            let samples = if rgb { 3 } else { 1 };
-            for s in 0..samples {
+            for s in 0..first.samples {
                 let name = if rgb {
-                    ["red", "green", "blue"][s].to_string()
+                    ["red", "green", "blue"][s.min(2)].to_string()
+                } else if first.samples > 1 {
+                    // One OME channel stored as several samples: the
+                    // samples are the channels, in their stored order.
+                    o.channels.get(s).map(|ch| ch.label()).unwrap_or_default()
                 } else {
                     label.clone()
                 };
@@ -332,16 +335,22 @@ fn describe(reader: TiffReader, single: bool, opts: &LoadOptions) -> Result<File
         kind = "imagej";
         // ImageJ order: channel fastest, then slice, then frame.
         order = Box::new(move |c, k, _, _| c + nc * k);
-    } else if first.samples == 3 {
-        names = vec!["red".into(), "green".into(), "blue".into()];
-        kind = "rgb";
+    } else if first.samples > 1 {
+        let n = first.samples;
+        if first.rgb {
+            names = vec!["red".into(), "green".into(), "blue".into()];
+            kind = "rgb";
+        } else {
+            names = vec![String::new(); n];
+            kind = "multisample";
+        }
         z = pages
             .iter()
-            .filter(|p| p.width == w && p.height == h && !p.reduced && p.samples == 3)
+            .filter(|p| p.width == w && p.height == h && !p.reduced && p.samples == n)
             .count();
         if z > 1 {
             qc.push(format!(
-                "{}: {z} RGB pages read as the z planes of one composite",
+                "{}: {z} pages of {n} samples read as the z planes of one image",
                 file_name(&path)
             ));
         }
@@ -402,16 +411,22 @@ fn describe(reader: TiffReader, single: bool, opts: &LoadOptions) -> Result<File
     // Layouts with a channel x z page order (simulator, ImageJ, RGB).
     let nc = names.len().max(1);
     let needed = nc.saturating_mul(z);
-    if kind != "rgb" && pages.len() < needed {
+    let by_sample = kind == "rgb" || kind == "multisample";
+    if !by_sample && pages.len() < needed {
         return Err(bad(format!(
             "metadata says {nc} channels x {z} z planes = {needed} pages, but the file has {}",
             pages.len()
         )));
     }
     let mut chans = Vec::new();
-    if kind == "rgb" {
+    if by_sample {
         let rgb_pages: Vec<usize> = (0..pages.len())
-            .filter(|&i| pages[i].width == w && pages[i].height == h && !pages[i].reduced)
+            .filter(|&i| {
+                pages[i].width == w
+                    && pages[i].height == h
+                    && !pages[i].reduced
+                    && pages[i].samples == first.samples
+            })
             .collect();
         for (s, name) in names.iter().enumerate() {
             chans.push(ChannelDesc {

@@ -72,7 +72,7 @@ pub fn read_tiff(path: &Path, limits: &DecodeLimits) -> Result<TiffPages, IoErro
                 ),
             ));
         }
-        rgb |= info.samples == 3;
+        rgb |= info.rgb;
         bits = info.bits;
         pages.extend(r.read_page(i)?);
     }

@@ -54,8 +54,11 @@ pub struct PageInfo {
     pub width: u32,
     /// Height in pixels.
     pub height: u32,
-    /// Colour samples returned per pixel: 1 (grey) or 3 (RGB; alpha dropped).
+    /// Samples returned per pixel: 1 (grey), 3 (RGB; alpha dropped) or
+    /// n (a grey page of n interleaved or planar channels).
     pub samples: usize,
+    /// The samples are red, green and blue (not independent channels).
+    pub rgb: bool,
     /// Samples stored per pixel (3 for RGB, 4 for RGBA, ...).
     pub stored_samples: usize,
     /// Bits per sample.
@@ -519,11 +522,26 @@ fn page_info<R: std::io::Read + std::io::Seek>(dec: &mut Decoder<R>) -> Result<P
         },
     };
     let mut problem = None;
+    let mut rgb = false;
     let (samples, bits) = match dec.colortype() {
         Ok(ColorType::Gray(b)) => (1, b),
         Ok(ColorType::GrayA(b)) => (1, b),
-        Ok(ColorType::RGB(b)) | Ok(ColorType::RGBA(b)) => (3, b),
-        Ok(ColorType::YCbCr(b)) if compression == 7 => (3, b),
+        Ok(ColorType::RGB(b)) | Ok(ColorType::RGBA(b)) => {
+            rgb = true;
+            (3, b)
+        }
+        Ok(ColorType::YCbCr(b)) if compression == 7 => {
+            rgb = true;
+            (3, b)
+        }
+        // Grey (BlackIsZero) pages with several samples per pixel: each
+        // sample is a channel (e.g. a Y x X x C array written by tifffile).
+        Ok(ColorType::Multiband {
+            bit_depth,
+            num_samples,
+        }) if photometric != Some(PhotometricInterpretation::WhiteIsZero.to_u16()) => {
+            (num_samples.max(1) as usize, bit_depth)
+        }
         Ok(other) => {
             problem = Some(format!(
                 "colour type {other:?} is not fluorescence data; fishscore reads grey or RGB pages"
@@ -559,6 +577,7 @@ fn page_info<R: std::io::Read + std::io::Seek>(dec: &mut Decoder<R>) -> Result<P
         width,
         height,
         samples,
+        rgb,
         stored_samples: if problem.is_none() {
             stored_samples.max(samples)
         } else {
