@@ -303,8 +303,8 @@ fn run_scan(
     ctx: &ScanContext,
     out: &Path,
 ) -> Result<CaseSummary, RunError> {
-    use crate::io::atomic::write_bytes_atomic;
-    use crate::report::{report_json, score_input::ScoreInput, tables, SCORE_INPUT_JSON};
+    use crate::io::atomic::{write_atomic, write_bytes_atomic};
+    use crate::report::{report_value, score_input::ScoreInput, tables, SCORE_INPUT_JSON};
     use crate::scan::{analyze_scan, ScanParams};
     let mut sp = ScanParams::default();
     if let Some(t) = ctx.opts.tile_um {
@@ -319,17 +319,23 @@ fn run_scan(
     let r = analyze_scan(scan, ctx.load, ctx.panel, ctx.params, &sp)?;
     let analysis_s = t0.elapsed().as_secs_f64();
     let px = scan.info().pixel_size_um;
+    // The slide's results are moved, never copied, and each output is
+    // written straight to its file and dropped before the next: memory
+    // after the analysis grows with the number of nuclei, so it is kept
+    // to one copy of them.
+    let (width, height, n_tiles) = (r.width, r.height, r.tiles.len());
+    let nuclei_detected = r.counts.len();
     let result = CaseResult {
         case_id: ctx.spec.id.clone(),
         fields: r
             .tiles
-            .iter()
+            .into_iter()
             .enumerate()
-            .map(|(i, t)| t.field_result(i, px))
+            .map(|(i, t)| t.into_field_result(i, px))
             .collect(),
-        counts: r.counts.clone(),
+        counts: r.counts,
         nucleus_reference: r.nucleus_reference,
-        score: r.score.clone(),
+        score: r.score,
         panel: ctx.panel.clone(),
         scoring: ctx.params.scoring.clone(),
         scoring_seconds: 0.0,
@@ -369,12 +375,10 @@ fn run_scan(
     };
     let t1 = Instant::now();
     let internal = |e: String| RunError::Internal(e);
-    let mut json: serde_json::Value =
-        serde_json::from_str(&report_json(&result, &prov).map_err(internal)?)
-            .map_err(|e| internal(e.to_string()))?;
+    let mut json = report_value(&result, &prov);
     let note = format!(
         "whole-slide scan analysed in {} tiles of {} um: report.html, overlay.png, labels.tif and nuclei.geojson are not written for scans",
-        r.tiles.len(),
+        n_tiles,
         sp.tile_um
     );
     if let Some(q) = json.get_mut("qc").and_then(|q| q.as_array_mut()) {
@@ -385,30 +389,36 @@ fn run_scan(
             "fields".into(),
             serde_json::json!([{
                 "name": "scan",
-                "width": r.width,
-                "height": r.height,
+                "width": width,
+                "height": height,
                 "pixel_size_um": px,
-                "tiles": r.tiles.len(),
+                "tiles": n_tiles,
                 "tile_um": sp.tile_um,
                 "margin_um": sp.margin_um,
                 "input": scan.info(),
-                "nuclei_detected": r.counts.len(),
+                "nuclei_detected": nuclei_detected,
                 "timings_s": [["analysis", analysis_s]],
             }]),
         );
     }
     let json = serde_json::to_string_pretty(&json).map_err(|e| internal(e.to_string()))?;
-    let input = ScoreInput::from_result(&result);
-    let input_json = serde_json::to_string_pretty(&input).map_err(|e| internal(e.to_string()))?;
     std::fs::create_dir_all(out).map_err(|e| IoError::write(out, e))?;
-    for (name, text) in [
-        ("nuclei.csv".to_string(), tables::nuclei_csv(&result)),
-        ("spots.csv".to_string(), tables::spots_csv(&result)),
-        (SCORE_INPUT_JSON.to_string(), input_json),
-        ("report.json".to_string(), json),
-    ] {
-        write_bytes_atomic(&out.join(name), text.as_bytes())?;
+    write_bytes_atomic(
+        &out.join("nuclei.csv"),
+        tables::nuclei_csv(&result).as_bytes(),
+    )?;
+    write_bytes_atomic(
+        &out.join("spots.csv"),
+        tables::spots_csv(&result).as_bytes(),
+    )?;
+    {
+        let input = ScoreInput::from_result(&result);
+        write_atomic(&out.join(SCORE_INPUT_JSON), |w| {
+            serde_json::to_writer_pretty(w, &input).map_err(|e| e.to_string())
+        })?;
     }
+    // report.json last: its presence marks a complete result (batch --resume).
+    write_bytes_atomic(&out.join("report.json"), json.as_bytes())?;
     let mut s = summarize(&result, 0.0, t1.elapsed().as_secs_f64());
     s.qc.push(note);
     s.timings = vec![

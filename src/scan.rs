@@ -220,14 +220,24 @@ impl TileResult {
     /// The tile as a field result without pixels (empty label image),
     /// named `tile<index>`, for the tables and the scoring input.
     pub fn field_result(&self, index: usize, pixel_size_um: f64) -> crate::pipeline::FieldResult {
+        self.clone().into_field_result(index, pixel_size_um)
+    }
+
+    /// As [`TileResult::field_result`], consuming the tile (no copy of its
+    /// nuclei and signals: a whole slide holds hundreds of thousands).
+    pub fn into_field_result(
+        self,
+        index: usize,
+        pixel_size_um: f64,
+    ) -> crate::pipeline::FieldResult {
         crate::pipeline::FieldResult {
             name: format!("tile{index}"),
             input: None,
             pixel_size_um,
             labels: ndarray::Array2::zeros((0, 0)),
-            nuclei: self.nuclei.clone(),
+            nuclei: self.nuclei,
             signals: crate::spots::FieldSignals {
-                signals: self.signals.clone(),
+                signals: self.signals,
                 granules_excluded: 0,
                 qc: Vec::new(),
             },

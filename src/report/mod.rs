@@ -89,6 +89,11 @@ struct FieldSummary<'a> {
 /// report.json: the call and its figures first (the keys of the output
 /// contract), then the scoring details, per-field QC and provenance.
 pub fn report_json(result: &CaseResult, prov: &Provenance) -> Result<String, String> {
+    serde_json::to_string_pretty(&report_value(result, prov)).map_err(|e| e.to_string())
+}
+
+/// report.json as a JSON value (see [`report_json`]).
+pub fn report_value(result: &CaseResult, prov: &Provenance) -> serde_json::Value {
     let s = &result.score;
     let mut qc: Vec<String> = s.qc.clone();
     qc.extend(score_input::input_qc(result));
@@ -123,8 +128,7 @@ pub fn report_json(result: &CaseResult, prov: &Provenance) -> Result<String, Str
     );
     v.insert("fields".into(), serde_json::json!(fields));
     v.insert("provenance".into(), serde_json::json!(prov));
-    let v = serde_json::Value::Object(v);
-    serde_json::to_string_pretty(&v).map_err(|e| e.to_string())
+    serde_json::Value::Object(v)
 }
 
 /// The keys of report.json that the score decides (the call and its
