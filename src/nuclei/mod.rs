@@ -202,7 +202,20 @@ pub fn segment_nuclei(dapi: &Plane, p: &NucleusParams) -> Segmentation {
     // Holes up to a small nucleus' area are nucleoli or pale chromatin;
     // larger enclosed background is the space between a ring of nuclei.
     let max_hole = (std::f64::consts::PI * (0.5 * p.min_diameter_um / pw).powi(2)) as usize;
-    let mask0 = morphology::fill_small_holes(&contrast_w.mapv(|v| v > t1), max_hole);
+    // Hysteresis: a nucleus dimmer than the Otsu level of the field (DAPI
+    // content and staining vary from cell to cell) would come out in
+    // fragments; its pixels above half the level are kept when they
+    // connect to pixels above it.
+    let low = contrast_w.mapv(|v| v > 0.5 * t1);
+    let (low_l, n_low) = morphology::label(&low);
+    let mut seeded = vec![false; n_low as usize + 1];
+    for (&l, &c) in low_l.iter().zip(contrast_w.iter()) {
+        if l != 0 && c > t1 {
+            seeded[l as usize] = true;
+        }
+    }
+    let mask0 =
+        morphology::fill_small_holes(&low_l.mapv(|l| l != 0 && seeded[l as usize]), max_hole);
     // Per clump: half of its own level, so touching nuclei separated by a
     // blurred dim seam come apart and outlines sit at half maximum.
     let (clumps, nc) = morphology::label(&mask0);
@@ -227,7 +240,13 @@ pub fn segment_nuclei(dapi: &Plane, p: &NucleusParams) -> Segmentation {
     // Smoothed at the chromatin-domain scale so that texture does not
     // pass for a second layer.
     let smooth_i = gaussian_filter(&contrast_w, p.intensity_split_smoothing_um / pw);
-    let layer = overlap::local_layer_level(&smooth_i, &mask1, radius, (radius / 4).max(1), 0.4);
+    // The single-layer level comes from pixels above the Otsu level only:
+    // the dim nuclei the hysteresis added would pull it down and make
+    // their ordinary neighbours look double.
+    let strong = Array2::from_shape_fn(mask1.dim(), |(y, x)| {
+        mask1[[y, x]] && contrast_w[[y, x]] > t1
+    });
+    let layer = overlap::local_layer_level(&smooth_i, &strong, radius, (radius / 4).max(1), 0.4);
     let lens_px = (p.min_overlap_area_um2 / (pw * pw)).ceil() as usize;
     let lens = overlap::double_layer_zones(
         &smooth_i,
