@@ -144,6 +144,11 @@ fn analyze_tile(
             kept.contains(&s.nucleus)
         }
     });
+    // The kept part of a tile is about half of what it detected (the rest
+    // is margin): release the unused capacity, since a whole slide keeps
+    // every tile's nuclei and signals until it is scored.
+    r.nuclei.shrink_to_fit();
+    signals.shrink_to_fit();
     for n in r.nuclei.iter_mut() {
         n.x += ox;
         n.y += oy;
