@@ -600,13 +600,13 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
                     .max(p.compact_cluster_min_copies)
             })
             .unwrap_or(f64::INFINITY);
-        // Copies are counted in units of the MEDIAN single-copy flux (the
-        // domain brief's "typical single signal"). A cluster of n lognormal
-        // copies carries n times their mean, about exp(sd^2/2) (~5 %) above
-        // n medians; correcting for it with the measured spread was tried
-        // and over-corrected (the measured spread is inflated by faint false
-        // dots and doublets), see docs/signals.md.
-        let mean_ref = reference;
+        // Cluster copies are counted in units of the MEAN single-copy flux:
+        // a cluster of n copies carries n times their mean, exp(sd^2 / 2)
+        // above n medians for lognormal brightness, with sd the image's own
+        // single-copy log-spread (noise taken out, trimmed to 0.5-2x the
+        // reference so doublets and faint false dots do not inflate it).
+        // Whether an object is a cluster is still decided on the median.
+        let mean_ref = reference.map(|r| r * log_sd.map_or(1.0, |sd| (0.5 * sd * sd).exp()));
         let peak_of = |o: &SpotObject| o.flux / (2.0 * std::f64::consts::PI * sigma * sigma);
         let mut rows: Vec<Signal> = objs
             .iter()
