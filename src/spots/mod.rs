@@ -288,18 +288,28 @@ fn detect_objects(
     objs
 }
 
-/// PSF sigma (px) measured on a channel's own signals; `None` when there
-/// are too few bright single signals. Returns the objects detected at the
-/// nominal scale too.
+/// PSF sigma (px) measured on a channel's own signals, leaving out objects
+/// that have a partner in the other probe channel within `coloc` px
+/// (autofluorescent granules: broad, bright and, in granular tissue,
+/// numerous enough to make the width histogram's mode); `None` when there
+/// are too few bright single signals.
 fn measure_psf(
-    plane: &Plane,
-    labels: &Array2<u32>,
-    p: &SpotParams,
+    objects: &[SpotObject],
+    other: &[SpotObject],
+    coloc: f64,
     nominal: f64,
-) -> (Vec<SpotObject>, Option<f64>) {
-    let objects = detect_objects(plane, labels, p, nominal);
-    let sigma = psf_width_mode(&objects, nominal, nominal);
-    (objects, sigma)
+) -> Option<f64> {
+    let c2 = coloc * coloc;
+    let own: Vec<SpotObject> = objects
+        .iter()
+        .filter(|o| {
+            !other
+                .iter()
+                .any(|q| (q.x - o.x).powi(2) + (q.y - o.y).powi(2) <= c2)
+        })
+        .cloned()
+        .collect();
+    psf_width_mode(&own, nominal, nominal)
 }
 
 /// Mode of the widths (px) of bright single-maximum objects: the PSF.
@@ -391,10 +401,13 @@ fn probe_objects(
         };
         return (wrap(t), wrap(c));
     }
-    let ((t0, t_sigma), (c0, c_sigma)) = rayon::join(
-        || measure_psf(&field.target, labels, p, nominal),
-        || measure_psf(&field.control, labels, p, nominal),
+    let (t0, c0) = rayon::join(
+        || detect_objects(&field.target, labels, p, nominal),
+        || detect_objects(&field.control, labels, p, nominal),
     );
+    let coloc = p.granule_coloc_um / px;
+    let c_sigma = measure_psf(&c0, &t0, coloc, nominal);
+    let t_sigma = measure_psf(&t0, &c0, coloc, nominal);
     let (sigma, estimated) = match (c_sigma, t_sigma) {
         (Some(s), _) | (None, Some(s)) => (s, true),
         (None, None) => (nominal, false),
