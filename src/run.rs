@@ -245,27 +245,11 @@ pub fn run_case(spec: &CaseSpec, opts: &RunOptions, out: &Path) -> Result<CaseSu
         fields,
     };
     let result = analyze(&case, infos, &panel, &params);
-    let inputs = files
-        .par_iter()
-        .map(|p| {
-            sha256_file(p)
-                .map(|(bytes, sha256)| InputFile {
-                    path: p.clone(),
-                    bytes,
-                    sha256,
-                })
-                .map_err(|e| RunError::Input(IoError::open(p, &e).to_string()))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let prov = Provenance {
-        program: "fishscore".into(),
-        version: crate::VERSION.into(),
-        command_line: opts.command_line.clone(),
-        started_utc: started,
-        finished_utc: now_utc(),
-        threads: rayon::current_num_threads(),
-        inputs,
-        parameters: serde_json::json!({
+    let prov = provenance(
+        &opts.command_line,
+        started,
+        &files,
+        serde_json::json!({
             "analysis": params,
             "input": {
                 "channels": spec.channels,
@@ -276,7 +260,7 @@ pub fn run_case(spec: &CaseSpec, opts: &RunOptions, out: &Path) -> Result<CaseSu
             },
             "panel": spec.panel,
         }),
-    };
+    )?;
     let t1 = Instant::now();
     crate::report::write_outputs(out, &case, &result, &prov)?;
     let write_s = t1.elapsed().as_secs_f64();
@@ -340,28 +324,11 @@ fn run_scan(
         scoring: ctx.params.scoring.clone(),
         scoring_seconds: 0.0,
     };
-    let files = scan.info().files.clone();
-    let inputs = files
-        .iter()
-        .map(|p| {
-            sha256_file(p)
-                .map(|(bytes, sha256)| InputFile {
-                    path: p.clone(),
-                    bytes,
-                    sha256,
-                })
-                .map_err(|e| RunError::Input(IoError::open(p, &e).to_string()))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let prov = Provenance {
-        program: "fishscore".into(),
-        version: crate::VERSION.into(),
-        command_line: ctx.opts.command_line.clone(),
-        started_utc: ctx.started.clone(),
-        finished_utc: now_utc(),
-        threads: rayon::current_num_threads(),
-        inputs,
-        parameters: serde_json::json!({
+    let prov = provenance(
+        &ctx.opts.command_line,
+        ctx.started.clone(),
+        &scan.info().files,
+        serde_json::json!({
             "analysis": ctx.params,
             "input": {
                 "channels": ctx.spec.channels,
@@ -372,7 +339,7 @@ fn run_scan(
             "scan": sp,
             "panel": ctx.spec.panel,
         }),
-    };
+    )?;
     let t1 = Instant::now();
     let internal = |e: String| RunError::Internal(e);
     let mut json = report_value(&result, &prov);
@@ -426,6 +393,38 @@ fn run_scan(
         ("write".into(), t1.elapsed().as_secs_f64()),
     ];
     Ok(s)
+}
+
+/// Provenance of a run: program, times, threads, the SHA-256 of every input
+/// (hashed in parallel) and the parameters.
+fn provenance(
+    command_line: &[String],
+    started_utc: String,
+    files: &[PathBuf],
+    parameters: serde_json::Value,
+) -> Result<Provenance, RunError> {
+    let inputs = files
+        .par_iter()
+        .map(|p| {
+            sha256_file(p)
+                .map(|(bytes, sha256)| InputFile {
+                    path: p.clone(),
+                    bytes,
+                    sha256,
+                })
+                .map_err(|e| RunError::Input(IoError::open(p, &e).to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Provenance {
+        program: "fishscore".into(),
+        version: crate::VERSION.into(),
+        command_line: command_line.to_vec(),
+        started_utc,
+        finished_utc: now_utc(),
+        threads: rayon::current_num_threads(),
+        inputs,
+        parameters,
+    })
 }
 
 fn summarize(result: &CaseResult, load_s: f64, write_s: f64) -> CaseSummary {
