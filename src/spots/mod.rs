@@ -288,8 +288,9 @@ fn detect_objects(
     objs
 }
 
-/// PSF sigma (px) measured on a channel's own signals, leaving out objects
-/// that have a partner in the other probe channel within `coloc` px
+/// PSF sigma (px) measured on a channel's own signals: the mode of the
+/// widths of its bright single-maximum objects, leaving out objects that
+/// have a partner in the other probe channel within `coloc` px
 /// (autofluorescent granules: broad, bright and, in granular tissue,
 /// numerous enough to make the width histogram's mode); `None` when there
 /// are too few bright single signals.
@@ -300,34 +301,31 @@ fn measure_psf(
     nominal: f64,
 ) -> Option<f64> {
     let c2 = coloc * coloc;
-    let own: Vec<SpotObject> = objects
-        .iter()
-        .filter(|o| {
-            !other
-                .iter()
-                .any(|q| (q.x - o.x).powi(2) + (q.y - o.y).powi(2) <= c2)
-        })
-        .cloned()
-        .collect();
-    psf_width_mode(&own, nominal, nominal)
-}
-
-/// Mode of the widths (px) of bright single-maximum objects: the PSF.
-/// Clusters and granules are wider than the PSF and noise makes faint
-/// spots scatter, so the mode is found in two steps: the peak of a
-/// log-width histogram over 0.5-3x the nominal sigma (objectives and
-/// probes differ: the nominal is a starting point, not a prior), then a
-/// median restricted to a window around the current estimate, iterated
-/// (mean-shift). `start` is the scale the objects were detected at.
-fn psf_width_mode(objects: &[SpotObject], nominal: f64, start: f64) -> Option<f64> {
     let (lo, hi) = (0.5 * nominal, 3.0 * nominal);
     let widths: Vec<f64> = objects
         .iter()
         .filter(|o| o.n_maxima == 1 && o.noise > 0.0 && o.flux > 0.0 && o.width_px > 0.0)
         .filter(|o| o.smoothed_peak > 3.0 * o.noise)
+        .filter(|o| o.width_px > lo && o.width_px < hi)
+        .filter(|o| {
+            !other
+                .iter()
+                .any(|q| (q.x - o.x).powi(2) + (q.y - o.y).powi(2) <= c2)
+        })
         .map(|o| o.width_px)
-        .filter(|&w| w > lo && w < hi)
         .collect();
+    width_mode(&widths, nominal)
+}
+
+/// Mode of PSF widths (px, within 0.5-3x `nominal`). Clusters and granules
+/// are wider than the PSF and noise makes faint spots scatter, so the mode
+/// is found in two steps: the peak of a log-width histogram over 0.5-3x the
+/// nominal sigma (objectives and probes differ: the nominal is a starting
+/// point, not a prior), then a median restricted to a window around the
+/// current estimate, iterated (mean-shift), starting from the nominal when
+/// its window holds as many widths as the histogram peak's.
+fn width_mode(widths: &[f64], nominal: f64) -> Option<f64> {
+    let (lo, hi) = (0.5 * nominal, 3.0 * nominal);
     if widths.len() < 20 {
         return None;
     }
@@ -335,7 +333,7 @@ fn psf_width_mode(objects: &[SpotObject], nominal: f64, start: f64) -> Option<f6
     let bin = 0.05f64;
     let nb = ((hi / lo).ln() / bin).ceil() as usize + 1;
     let mut hist = vec![0.0f64; nb];
-    for &w in &widths {
+    for &w in widths {
         hist[(((w / lo).ln() / bin) as usize).min(nb - 1)] += 1.0;
     }
     let kernel = [1.0, 2.0, 3.0, 2.0, 1.0];
@@ -349,16 +347,16 @@ fn psf_width_mode(objects: &[SpotObject], nominal: f64, start: f64) -> Option<f6
         .collect();
     let peak = (0..nb).fold(0, |b, i| if smooth[i] > smooth[b] { i } else { b });
     let mode = lo * ((peak as f64 + 0.5) * bin).exp();
-    // Start from the detection scale when it is as good a peak (the usual
-    // case: the nominal PSF is right), else from the histogram's mode.
+    // Start from the nominal when it is as good a peak (the usual case),
+    // else from the histogram's mode.
     let near = |s: f64| {
         widths
             .iter()
             .filter(|&&w| w > 0.6 * s && w < 1.5 * s)
             .count()
     };
-    let mut sigma = if near(start) >= near(mode) {
-        start
+    let mut sigma = if near(nominal) >= near(mode) {
+        nominal
     } else {
         mode
     };

@@ -3,10 +3,16 @@
 
 use super::objects::SpotObject;
 
-/// Median integrated intensity of single-copy-like objects (one maximum,
-/// width under 1.5 PSF sigmas: small clusters are wider; a much narrower cut
-/// would select by flux noise and bias the reference low, positive flux), trimmed once at 2x the first
-/// median so unresolved doublets do not pull it up. `None` with fewer than
+/// One maximum and no wider than 1.5 PSF sigmas: what one copy looks like
+/// (small clusters are wider; a much narrower cut would select by flux
+/// noise and bias the reference low).
+fn single_copy_like(o: &SpotObject, sigma: f64) -> bool {
+    o.n_maxima == 1 && o.width_px < 1.5 * sigma
+}
+
+/// Median integrated intensity of single-copy-like objects with positive
+/// flux, trimmed once to 0.25-2x the first median so unresolved doublets
+/// do not pull it up. `None` with fewer than
 /// `min_count` such objects.
 pub fn single_signal_reference(
     objects: &[&SpotObject],
@@ -15,7 +21,7 @@ pub fn single_signal_reference(
 ) -> Option<f64> {
     let mut v: Vec<f64> = objects
         .iter()
-        .filter(|o| o.n_maxima == 1 && o.flux > 0.0 && o.width_px < 1.5 * sigma)
+        .filter(|o| single_copy_like(o, sigma) && o.flux > 0.0)
         .map(|o| o.flux)
         .collect();
     if v.len() < min_count {
@@ -60,10 +66,7 @@ pub fn single_signal_log_spread(
     let sel: Vec<&&SpotObject> = objects
         .iter()
         .filter(|o| {
-            o.n_maxima == 1
-                && o.width_px < 1.5 * sigma
-                && o.flux > 0.5 * reference
-                && o.flux < 2.0 * reference
+            single_copy_like(o, sigma) && o.flux > 0.5 * reference && o.flux < 2.0 * reference
         })
         .collect();
     if sel.len() < min_count {
