@@ -55,13 +55,7 @@ fn closed(r: &Ring) -> Value {
 pub fn field_geojson(r: &CaseResult, fi: usize, outlines: &[(u32, Ring)]) -> Value {
     let f = &r.fields[fi];
     let panel = &r.panel;
-    let status: HashMap<u32, &NucleusStatus> = r
-        .score
-        .per_nucleus
-        .iter()
-        .filter(|s| s.field == fi)
-        .map(|s| (s.id, s))
-        .collect();
+    let status = super::field_status(r, fi);
     let counts: HashMap<u32, &NucleusCounts> = r
         .counts
         .iter()

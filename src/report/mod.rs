@@ -27,6 +27,20 @@ use provenance::Provenance;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
+/// Scoring status of the nuclei of field `fi`, by nucleus id.
+pub fn field_status(
+    result: &CaseResult,
+    fi: usize,
+) -> std::collections::HashMap<u32, &crate::scoring::NucleusStatus> {
+    result
+        .score
+        .per_nucleus
+        .iter()
+        .filter(|s| s.field == fi)
+        .map(|s| (s.id, s))
+        .collect()
+}
+
 /// File name of a field's label image: `labels.tif` for a one-field case,
 /// `labels_<field>.tif` otherwise.
 pub fn labels_file_name(result: &CaseResult, field: usize) -> String {

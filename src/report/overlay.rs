@@ -125,13 +125,7 @@ pub fn status_colour(scored: bool, eligible: bool, morphology_ok: bool) -> [u8; 
 pub fn render_overlay(field: &Field, result: &CaseResult, fi: usize) -> Canvas {
     let mut c = composite(field);
     let f = &result.fields[fi];
-    let status: std::collections::HashMap<u32, &crate::scoring::NucleusStatus> = result
-        .score
-        .per_nucleus
-        .iter()
-        .filter(|s| s.field == fi)
-        .map(|s| (s.id, s))
-        .collect();
+    let status = super::field_status(result, fi);
     let colour: std::collections::HashMap<u32, [u8; 3]> = f
         .nuclei
         .iter()
