@@ -404,11 +404,13 @@ fn probe_objects(
         || detect_objects(&field.control, labels, p, nominal),
     );
     let coloc = p.granule_coloc_um / px;
-    let c_sigma = measure_psf(&c0, &t0, coloc, nominal);
-    let t_sigma = measure_psf(&t0, &c0, coloc, nominal);
-    let (sigma, estimated) = match (c_sigma, t_sigma) {
-        (Some(s), _) | (None, Some(s)) => (s, true),
-        (None, None) => (nominal, false),
+    // The control probe first; the target only when the control has too
+    // few clean dots.
+    let measured =
+        measure_psf(&c0, &t0, coloc, nominal).or_else(|| measure_psf(&t0, &c0, coloc, nominal));
+    let (sigma, estimated) = match measured {
+        Some(s) => (s, true),
+        None => (nominal, false),
     };
     if (sigma / nominal - 1.0).abs() < 0.1 {
         let wrap = |objects| ChannelObjects {
