@@ -57,7 +57,8 @@ fn main() -> ExitCode {
         }
     };
     let t0 = std::time::Instant::now();
-    let r = pool.install(|| analyze_scan(&scan, &load, &panel, &AnalyzeParams::default(), &sp));
+    let r =
+        pool.install(|| analyze_scan(&scan, &load, &panel, &AnalyzeParams::default(), &sp, None));
     let secs = t0.elapsed().as_secs_f64();
     match r {
         Ok(r) => {

@@ -7,7 +7,7 @@ use crate::io::load::InputInfo;
 use crate::nuclei::{self, Nucleus, NucleusParams};
 use crate::plane::{Case, Channel, Field};
 use crate::scoring::{self, NucleusCounts, Panel, Score, ScoringParams};
-use crate::spots::{self, FieldSignals, SignalKind, SpotParams};
+use crate::spots::{self, FieldSignals, Signal, SignalKind, SpotParams};
 use ndarray::Array2;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -108,17 +108,28 @@ pub fn field_counts(
     tntc: u32,
     faint_snr: f64,
 ) -> Vec<NucleusCounts> {
-    let n_labels = f.nuclei.iter().map(|n| n.id).max().unwrap_or(0) as usize;
-    let counts = spots::count_per_nucleus(&f.signals.signals, n_labels);
+    nucleus_counts(index, &f.nuclei, &f.signals.signals, tntc, faint_snr)
+}
+
+/// As [`field_counts`], from a field's nuclei and signals.
+pub fn nucleus_counts(
+    index: usize,
+    nuclei: &[Nucleus],
+    signals: &[Signal],
+    tntc: u32,
+    faint_snr: f64,
+) -> Vec<NucleusCounts> {
+    let n_labels = nuclei.iter().map(|n| n.id).max().unwrap_or(0) as usize;
+    let counts = spots::count_per_nucleus(signals, n_labels);
     let mut faint = vec![0u32; n_labels + 1];
-    for s in &f.signals.signals {
+    for s in signals {
         if s.channel == Channel::Control && s.kind != SignalKind::Granule && s.snr < faint_snr {
             if let Some(v) = faint.get_mut(s.nucleus as usize) {
                 *v += s.copies;
             }
         }
     }
-    f.nuclei
+    nuclei
         .iter()
         .map(|n| {
             let (t, c, cl) = counts.get(n.id as usize).copied().unwrap_or((0, 0, false));

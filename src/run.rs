@@ -287,9 +287,12 @@ fn run_scan(
     ctx: &ScanContext,
     out: &Path,
 ) -> Result<CaseSummary, RunError> {
-    use crate::io::atomic::{write_atomic, write_bytes_atomic};
-    use crate::report::{report_value, score_input::ScoreInput, tables, SCORE_INPUT_JSON};
+    use crate::io::atomic::{temp_path, write_atomic};
+    use crate::report::{
+        report_map, score_input::ScoreInput, tables, write_report, SCORE_INPUT_JSON,
+    };
     use crate::scan::{analyze_scan, ScanParams};
+    use std::io::Write;
     let mut sp = ScanParams::default();
     if let Some(t) = ctx.opts.tile_um {
         if !(t.is_finite() && t > 0.0) {
@@ -300,16 +303,47 @@ fn run_scan(
         sp.tile_um = t;
     }
     let t0 = Instant::now();
-    let r = analyze_scan(scan, ctx.load, ctx.panel, ctx.params, &sp)?;
+    // spots.csv is written while the tiles are analysed (each tile's rows
+    // in tile order, to a temporary file renamed once the analysis has
+    // succeeded): a slide's signals are never all in memory.
+    let created = !out.exists();
+    std::fs::create_dir_all(out).map_err(|e| IoError::write(out, e))?;
+    let spots_path = out.join("spots.csv");
+    let spots_tmp = temp_path(&spots_path);
+    let analysed = (|| {
+        let f = std::fs::File::create(&spots_tmp).map_err(|e| IoError::write(&spots_path, e))?;
+        let mut w = std::io::BufWriter::new(f);
+        let werr = |e: std::io::Error| IoError::write(&spots_path, e);
+        w.write_all(tables::SPOTS_CSV_HEADER.as_bytes())
+            .map_err(werr)?;
+        let mut sink = |i: usize, signals: &[crate::spots::Signal]| {
+            tables::write_spot_rows(&mut w, &format!("tile{i}"), signals).map_err(werr)
+        };
+        let r = analyze_scan(scan, ctx.load, ctx.panel, ctx.params, &sp, Some(&mut sink))?;
+        let f = w.into_inner().map_err(|e| werr(e.into_error()))?;
+        f.sync_all().map_err(werr)?;
+        std::fs::rename(&spots_tmp, &spots_path).map_err(werr)?;
+        Ok::<_, IoError>(r)
+    })();
+    let r = match analysed {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = std::fs::remove_file(&spots_tmp);
+            if created {
+                // Only removes the directory if it is empty.
+                let _ = std::fs::remove_dir(out);
+            }
+            return Err(e.into());
+        }
+    };
     let analysis_s = t0.elapsed().as_secs_f64();
     let px = scan.info().pixel_size_um;
     // The slide's results are moved, never copied, and each output is
-    // written straight to its file and dropped before the next: memory
-    // after the analysis grows with the number of nuclei, so it is kept
-    // to one copy of them.
+    // written straight to its file: memory after the analysis grows with
+    // the number of nuclei, so it is kept to one copy of them.
     let (width, height, n_tiles) = (r.width, r.height, r.tiles.len());
     let nuclei_detected = r.counts.len();
-    let result = CaseResult {
+    let mut result = CaseResult {
         case_id: ctx.spec.id.clone(),
         fields: r
             .tiles
@@ -341,8 +375,20 @@ fn run_scan(
         }),
     )?;
     let t1 = Instant::now();
-    let internal = |e: String| RunError::Internal(e);
-    let mut json = report_value(&result, &prov);
+    write_atomic(&out.join("nuclei.csv"), |w| {
+        tables::write_nuclei_csv(w, &result).map_err(|e| e.to_string())
+    })?;
+    {
+        let input = ScoreInput {
+            nuclei: std::mem::take(&mut result.counts),
+            ..ScoreInput::from_result(&result)
+        };
+        write_atomic(&out.join(SCORE_INPUT_JSON), |w| {
+            serde_json::to_writer_pretty(w, &input).map_err(|e| e.to_string())
+        })?;
+        result.counts = input.nuclei;
+    }
+    let mut json = report_map(&result, &prov);
     let note = format!(
         "whole-slide scan analysed in {} tiles of {} um: report.html, overlay.png, labels.tif and nuclei.geojson are not written for scans",
         n_tiles,
@@ -351,41 +397,25 @@ fn run_scan(
     if let Some(q) = json.get_mut("qc").and_then(|q| q.as_array_mut()) {
         q.push(serde_json::json!(note));
     }
-    if let Some(o) = json.as_object_mut() {
-        o.insert(
-            "fields".into(),
-            serde_json::json!([{
-                "name": "scan",
-                "width": width,
-                "height": height,
-                "pixel_size_um": px,
-                "tiles": n_tiles,
-                "tile_um": sp.tile_um,
-                "margin_um": sp.margin_um,
-                "input": scan.info(),
-                "nuclei_detected": nuclei_detected,
-                "timings_s": [["analysis", analysis_s]],
-            }]),
-        );
-    }
-    let json = serde_json::to_string_pretty(&json).map_err(|e| internal(e.to_string()))?;
-    std::fs::create_dir_all(out).map_err(|e| IoError::write(out, e))?;
-    write_bytes_atomic(
-        &out.join("nuclei.csv"),
-        tables::nuclei_csv(&result).as_bytes(),
-    )?;
-    write_bytes_atomic(
-        &out.join("spots.csv"),
-        tables::spots_csv(&result).as_bytes(),
-    )?;
-    {
-        let input = ScoreInput::from_result(&result);
-        write_atomic(&out.join(SCORE_INPUT_JSON), |w| {
-            serde_json::to_writer_pretty(w, &input).map_err(|e| e.to_string())
-        })?;
-    }
+    json.insert(
+        "fields".into(),
+        serde_json::json!([{
+            "name": "scan",
+            "width": width,
+            "height": height,
+            "pixel_size_um": px,
+            "tiles": n_tiles,
+            "tile_um": sp.tile_um,
+            "margin_um": sp.margin_um,
+            "input": scan.info(),
+            "nuclei_detected": nuclei_detected,
+            "timings_s": [["analysis", analysis_s]],
+        }]),
+    );
     // report.json last: its presence marks a complete result (batch --resume).
-    write_bytes_atomic(&out.join("report.json"), json.as_bytes())?;
+    write_atomic(&out.join("report.json"), |w| {
+        write_report(w, &json, &result.score).map_err(|e| e.to_string())
+    })?;
     let mut s = summarize(&result, 0.0, t1.elapsed().as_secs_f64());
     s.qc.push(note);
     s.timings = vec![

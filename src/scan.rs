@@ -14,10 +14,12 @@
 use crate::io::load::{LoadOptions, Scan};
 use crate::io::IoError;
 use crate::nuclei::{self, Nucleus};
-use crate::pipeline::{analyze_field, field_counts, AnalyzeParams};
+use crate::pipeline::{analyze_field, nucleus_counts, AnalyzeParams};
 use crate::scoring::{self, NucleusCounts, Panel, Score};
 use crate::spots::Signal;
 use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
 use std::time::Instant;
 
 /// Tiling of a scan (lengths in micrometres, turned into pixels with the
@@ -80,8 +82,8 @@ pub fn tile_grid(width: usize, height: usize, core_px: usize, margin_px: usize) 
     v
 }
 
-/// What one tile contributes: its owned nuclei (scan coordinates) and
-/// their signals.
+/// What one tile contributes: its owned nuclei (scan coordinates), their
+/// counts and their signals.
 #[derive(Debug, Clone)]
 pub struct TileResult {
     /// The tile.
@@ -90,8 +92,12 @@ pub struct TileResult {
     /// pixels.
     pub nuclei: Vec<Nucleus>,
     /// Signals of the owned nuclei and owned signals outside nuclei, in
-    /// scan pixels.
+    /// scan pixels; empty when [`analyze_scan`] passed them to a sink.
     pub signals: Vec<Signal>,
+    /// Counts of the owned nuclei (field = tile index), in the order of
+    /// `nuclei`; moved into [`ScanResult::counts`] once the scorability
+    /// over the whole scan is set (empty in a [`ScanResult`]).
+    pub counts: Vec<NucleusCounts>,
     /// Seconds spent reading and analysing the tile.
     pub seconds: f64,
 }
@@ -120,6 +126,11 @@ impl ScanResult {
     }
 }
 
+/// Receives each tile's signals (scan pixels), in tile order, as soon as
+/// the tile and all tiles before it are analysed: a whole slide's signals
+/// (about 1 KB per nucleus) need not stay in memory until it is scored.
+pub type SignalSink<'a> = dyn FnMut(usize, &[Signal]) -> Result<(), IoError> + Send + 'a;
+
 /// Analyses one tile read from `scan`; keeps what its core owns.
 fn analyze_tile(
     scan: &mut Scan,
@@ -146,7 +157,7 @@ fn analyze_tile(
     });
     // The kept part of a tile is about half of what it detected (the rest
     // is margin): release the unused capacity, since a whole slide keeps
-    // every tile's nuclei and signals until it is scored.
+    // every tile's nuclei until it is scored.
     r.nuclei.shrink_to_fit();
     signals.shrink_to_fit();
     for n in r.nuclei.iter_mut() {
@@ -157,59 +168,115 @@ fn analyze_tile(
         s.x += ox;
         s.y += oy;
     }
+    let counts = nucleus_counts(index, &r.nuclei, &signals, p.spots.tntc_copies, p.faint_snr);
     Ok(TileResult {
         tile,
         nuclei: r.nuclei,
         signals,
+        counts,
         seconds: t0.elapsed().as_secs_f64(),
     })
+}
+
+/// Passes finished tiles' signals to the sink in tile order.
+struct InOrder<'s, 'a> {
+    sink: &'s mut SignalSink<'a>,
+    next: usize,
+    waiting: BTreeMap<usize, Vec<Signal>>,
+    error: Option<IoError>,
+}
+
+impl InOrder<'_, '_> {
+    fn push(&mut self, index: usize, signals: Vec<Signal>) {
+        self.waiting.insert(index, signals);
+        while let Some(s) = self.waiting.remove(&self.next) {
+            if self.error.is_none() {
+                if let Err(e) = (self.sink)(self.next, &s) {
+                    self.error = Some(e);
+                }
+            }
+            self.next += 1;
+        }
+    }
 }
 
 /// Analyses a whole scan tile by tile (tiles in parallel on the current
 /// rayon pool, each worker reading through its own reopened [`Scan`]),
 /// then decides scorability over all kept nuclei and scores them as one
-/// case. The result does not depend on the thread count.
+/// case. With a `sink`, each tile's signals go to it in tile order and
+/// are not kept in the result. The result does not depend on the thread
+/// count.
 pub fn analyze_scan(
     scan: &Scan,
     load: &LoadOptions,
     panel: &Panel,
     p: &AnalyzeParams,
     sp: &ScanParams,
+    sink: Option<&mut SignalSink<'_>>,
 ) -> Result<ScanResult, IoError> {
     let px = scan.info().pixel_size_um;
     let core = (sp.tile_um / px).round().max(64.0) as usize;
     let margin = (sp.margin_um / px).ceil() as usize;
     let grid = tile_grid(scan.width(), scan.height(), core, margin);
-    let mut tiles: Vec<TileResult> = grid
-        .par_iter()
+    let order = sink.map(|sink| {
+        Mutex::new(InOrder {
+            sink,
+            next: 0,
+            waiting: BTreeMap::new(),
+            error: None,
+        })
+    });
+    // Tiles are handed to the workers in order (par_bridge pulls from the
+    // sequential iterator), so only the tiles in flight wait for the sink.
+    let mut tiles: Vec<(usize, TileResult)> = grid
+        .iter()
+        .copied()
         .enumerate()
+        .par_bridge()
         .map_init(
             || scan.reopen(load),
-            |reader, (i, &tile)| match reader {
-                Ok(s) => analyze_tile(s, i, tile, p),
-                Err(e) => Err(IoError::format(
-                    scan.info()
-                        .files
-                        .first()
-                        .map_or(std::path::Path::new(""), |f| f),
-                    format!("cannot reopen the scan: {e}"),
-                )),
+            |reader, (i, tile)| {
+                let mut t = match reader {
+                    Ok(s) => analyze_tile(s, i, tile, p)?,
+                    Err(e) => {
+                        return Err(IoError::format(
+                            scan.info()
+                                .files
+                                .first()
+                                .map_or(std::path::Path::new(""), |f| f),
+                            format!("cannot reopen the scan: {e}"),
+                        ))
+                    }
+                };
+                if let Some(o) = &order {
+                    let signals = std::mem::take(&mut t.signals);
+                    o.lock().unwrap_or_else(|e| e.into_inner()).push(i, signals);
+                }
+                Ok((i, t))
             },
         )
         .collect::<Result<_, _>>()?;
+    if let Some(o) = order {
+        if let Some(e) = o.into_inner().unwrap_or_else(|e| e.into_inner()).error {
+            return Err(e);
+        }
+    }
+    tiles.sort_by_key(|(i, _)| *i);
+    let mut tiles: Vec<TileResult> = tiles.into_iter().map(|(_, t)| t).collect();
     let mut per_tile: Vec<Vec<Nucleus>> = tiles
         .iter_mut()
         .map(|t| std::mem::take(&mut t.nuclei))
         .collect();
     let nucleus_reference = nuclei::classify(&mut per_tile, &p.nuclei);
+    let mut counts = Vec::with_capacity(tiles.iter().map(|t| t.counts.len()).sum());
     for (t, n) in tiles.iter_mut().zip(per_tile) {
+        for (c, n) in t.counts.iter_mut().zip(&n) {
+            c.scorable = n.scorable;
+            c.excluded_reason = n.reason.map(|r| r.as_str().to_string());
+        }
         t.nuclei = n;
+        counts.append(&mut t.counts);
     }
-    let counts: Vec<NucleusCounts> = tiles
-        .iter()
-        .enumerate()
-        .flat_map(|(i, t)| tile_counts(i, t, p))
-        .collect();
     let score = scoring::score_case(&counts, panel, &p.scoring);
     Ok(ScanResult {
         width: scan.width(),
@@ -249,12 +316,6 @@ impl TileResult {
             timings: vec![("tile".into(), self.seconds)],
         }
     }
-}
-
-/// Per-nucleus counts of one tile (as [`field_counts`] for a field).
-fn tile_counts(index: usize, t: &TileResult, p: &AnalyzeParams) -> Vec<NucleusCounts> {
-    let f = t.field_result(index, 0.0);
-    field_counts(index, &f, p.spots.tntc_copies, p.faint_snr)
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ fn run(path: &std::path::Path, tile_um: f64, threads: usize) -> ScanResult {
         .num_threads(threads)
         .build()
         .unwrap()
-        .install(|| analyze_scan(&scan, &load, &panel, &AnalyzeParams::default(), &sp))
+        .install(|| analyze_scan(&scan, &load, &panel, &AnalyzeParams::default(), &sp, None))
         .unwrap()
 }
 
@@ -115,4 +115,79 @@ fn tiles_keep_each_nucleus_once_and_do_not_depend_on_threads() {
     assert_eq!(rows, small.counts.len());
     assert!(out.join("spots.csv").is_file() && out.join("score_input.json").is_file());
     assert!(!out.join("report.html").exists());
+    // The scoring details hold every nucleus's status (report.json
+    // serialises them without a JSON tree).
+    assert_eq!(
+        report["scoring"]["per_nucleus"],
+        serde_json::to_value(&small.score.per_nucleus).unwrap()
+    );
+    // spots.csv is streamed tile by tile as tiles finish, in tile order:
+    // every kept signal once, the same bytes with one thread or two.
+    let spots = std::fs::read(out.join("spots.csv")).unwrap();
+    let n_signals: usize = small.tiles.iter().map(|t| t.signals.len()).sum();
+    assert!(n_signals > 100, "{n_signals} signals");
+    let spot_rows = csv::Reader::from_reader(&spots[..]).records().count();
+    assert_eq!(spot_rows, n_signals);
+    let out1 = d.path().join("out1");
+    common::run_ok(&[
+        "analyze",
+        img.to_str().unwrap(),
+        "--out",
+        out1.to_str().unwrap(),
+        "--tile-um",
+        "30",
+        "--threads",
+        "1",
+    ]);
+    assert_eq!(std::fs::read(out1.join("spots.csv")).unwrap(), spots);
+    assert_eq!(
+        std::fs::read(out1.join("nuclei.csv")).unwrap(),
+        std::fs::read(out.join("nuclei.csv")).unwrap()
+    );
+}
+
+#[test]
+fn a_tile_that_cannot_be_decoded_stops_the_scan_and_leaves_nothing() {
+    let d = tempfile::tempdir().unwrap();
+    common::simulate(
+        d.path(),
+        &[
+            "--layout",
+            "tiled-bigtiff",
+            "--mosaic",
+            "1024x1024",
+            "--size",
+            "512x512",
+            "--seed",
+            "4",
+            "--compression",
+            "deflate",
+        ],
+    );
+    let img = d.path().join("image.tif");
+    // Zero a run of bytes in the middle of the file: the Deflate streams
+    // of the tiles there no longer decode (open_scan reads only the
+    // directories, so the error comes from a tile in the middle of the
+    // analysis, after spots.csv has started).
+    let mut bytes = std::fs::read(&img).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid..mid + 4096].fill(0xff);
+    std::fs::write(&img, &bytes).unwrap();
+    let out = d.path().join("out");
+    let o = common::run(
+        &[
+            "analyze",
+            img.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--tile-um",
+            "30",
+        ],
+        &[],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("image.tif"), "{err}");
+    assert!(!out.exists(), "the output directory was left behind");
 }

@@ -108,6 +108,19 @@ pub fn report_json(result: &CaseResult, prov: &Provenance) -> Result<String, Str
 
 /// report.json as a JSON value (see [`report_json`]).
 pub fn report_value(result: &CaseResult, prov: &Provenance) -> serde_json::Value {
+    let mut v = report_map(result, prov);
+    v.insert("scoring".into(), serde_json::json!(result.score));
+    serde_json::Value::Object(v)
+}
+
+/// report.json's entries with `scoring` left null (in its place): a
+/// whole slide's scoring holds the status of every nucleus, which
+/// [`write_report`] serialises straight from the [`Score`] rather than
+/// through a JSON tree ten times its size.
+pub fn report_map(
+    result: &CaseResult,
+    prov: &Provenance,
+) -> serde_json::Map<String, serde_json::Value> {
     let s = &result.score;
     let mut qc: Vec<String> = s.qc.clone();
     qc.extend(score_input::input_qc(result));
@@ -135,14 +148,39 @@ pub fn report_value(result: &CaseResult, prov: &Provenance) -> serde_json::Value
     v.extend(score_entries(s, qc));
     v.insert("panel".into(), serde_json::json!(result.panel.name));
     v.insert("panel_definition".into(), serde_json::json!(result.panel));
-    v.insert("scoring".into(), serde_json::json!(s));
+    v.insert("scoring".into(), serde_json::Value::Null);
     v.insert(
         "nucleus_reference".into(),
         serde_json::json!(result.nucleus_reference),
     );
     v.insert("fields".into(), serde_json::json!(fields));
     v.insert("provenance".into(), serde_json::json!(prov));
-    serde_json::Value::Object(v)
+    v
+}
+
+/// Writes report.json from [`report_map`]'s entries, its `scoring` entry
+/// serialised from `score` (the same text as [`report_json`]).
+pub fn write_report<W: std::io::Write>(
+    w: W,
+    map: &serde_json::Map<String, serde_json::Value>,
+    score: &Score,
+) -> serde_json::Result<()> {
+    struct Out<'a>(&'a serde_json::Map<String, serde_json::Value>, &'a Score);
+    impl Serialize for Out<'_> {
+        fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeMap;
+            let mut m = ser.serialize_map(Some(self.0.len()))?;
+            for (k, v) in self.0 {
+                if k == "scoring" {
+                    m.serialize_entry(k, self.1)?;
+                } else {
+                    m.serialize_entry(k, v)?;
+                }
+            }
+            m.end()
+        }
+    }
+    serde_json::to_writer_pretty(w, &Out(map, score))
 }
 
 /// The keys of report.json that the score decides (the call and its

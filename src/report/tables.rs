@@ -2,7 +2,8 @@
 //! docs/outputs.md).
 
 use crate::pipeline::CaseResult;
-use std::fmt::Write;
+use crate::spots::Signal;
+use std::io::{self, Write};
 
 /// A field name made safe for a file name.
 pub fn safe_name(s: &str) -> String {
@@ -32,11 +33,19 @@ fn opt(v: Option<f64>, digits: usize) -> String {
 
 /// nuclei.csv: one row per detected nucleus of every field.
 pub fn nuclei_csv(r: &CaseResult) -> String {
-    let mut out = String::from(
-        "field,id,x,y,area_um2,scored,excluded_reason,target,control,cluster,\
+    let mut out = Vec::new();
+    write_nuclei_csv(&mut out, r).expect("writing to memory");
+    String::from_utf8(out).expect("the table is UTF-8")
+}
+
+/// Writes nuclei.csv to `out` row by row (a whole slide's table is never
+/// held in memory).
+pub fn write_nuclei_csv<W: Write>(out: &mut W, r: &CaseResult) -> io::Result<()> {
+    out.write_all(
+        b"field,id,x,y,area_um2,scored,excluded_reason,target,control,cluster,\
          scorable,eligible,order,ratio,tntc,control_faint,perimeter_um,solidity,eccentricity,\
          mean_dapi,integrated_dapi,focus_score,edge_blur_um,touches_border,overlap_evidence\n",
-    );
+    )?;
     let status: std::collections::HashMap<(usize, u32), &crate::scoring::NucleusStatus> = r
         .score
         .per_nucleus
@@ -55,7 +64,7 @@ pub fn nuclei_csv(r: &CaseResult) -> String {
                 Some(s) if !s.enumerated => "not_enumerated".to_string(),
                 _ => String::new(),
             };
-            let _ = writeln!(
+            writeln!(
                 out,
                 "{},{},{:.2},{:.2},{:.2},{},{},{},{},{},{},{},{},{},{},{},{:.2},{:.3},{:.3},{:.1},{:.0},{:.3},{:.3},{},{}",
                 cell(&f.name),
@@ -83,42 +92,50 @@ pub fn nuclei_csv(r: &CaseResult) -> String {
                 n.edge_blur_um,
                 n.touches_border,
                 n.overlap_evidence,
-            );
+            )?;
         }
     }
-    out
+    Ok(())
 }
+
+/// Header line of spots.csv.
+pub const SPOTS_CSV_HEADER: &str = "field,x,y,channel,nucleus,intensity,copies,kind,copies_intensity,copies_mixture,dots,snr,width_um\n";
 
 /// spots.csv: one row per detected signal (granules included with kind
 /// `granule` and 0 copies, so every exclusion is visible).
 pub fn spots_csv(r: &CaseResult) -> String {
-    let mut out = String::from(
-        "field,x,y,channel,nucleus,intensity,copies,kind,copies_intensity,copies_mixture,dots,snr,width_um\n",
-    );
+    let mut out = SPOTS_CSV_HEADER.as_bytes().to_vec();
     for f in &r.fields {
-        for s in &f.signals.signals {
-            let _ = writeln!(
-                out,
-                "{},{:.3},{:.3},{},{},{:.1},{},{},{:.2},{},{},{:.2},{:.3}",
-                cell(&f.name),
-                s.x,
-                s.y,
-                s.channel.as_str(),
-                if s.nucleus == 0 {
-                    String::new()
-                } else {
-                    s.nucleus.to_string()
-                },
-                s.intensity,
-                s.copies,
-                s.kind.as_str(),
-                s.copies_intensity,
-                s.copies_mixture.map(|m| m.to_string()).unwrap_or_default(),
-                s.dots,
-                s.snr,
-                s.width_um,
-            );
-        }
+        write_spot_rows(&mut out, &f.name, &f.signals.signals).expect("writing to memory");
     }
-    out
+    String::from_utf8(out).expect("the table is UTF-8")
+}
+
+/// Writes the spots.csv rows of one field's signals (no header).
+pub fn write_spot_rows<W: Write>(out: &mut W, field: &str, signals: &[Signal]) -> io::Result<()> {
+    let field = cell(field);
+    for s in signals {
+        writeln!(
+            out,
+            "{},{:.3},{:.3},{},{},{:.1},{},{},{:.2},{},{},{:.2},{:.3}",
+            field,
+            s.x,
+            s.y,
+            s.channel.as_str(),
+            if s.nucleus == 0 {
+                String::new()
+            } else {
+                s.nucleus.to_string()
+            },
+            s.intensity,
+            s.copies,
+            s.kind.as_str(),
+            s.copies_intensity,
+            s.copies_mixture.map(|m| m.to_string()).unwrap_or_default(),
+            s.dots,
+            s.snr,
+            s.width_um,
+        )?;
+    }
+    Ok(())
 }
