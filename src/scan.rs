@@ -17,8 +17,8 @@ use crate::nuclei::{self, Nucleus};
 use crate::pipeline::{analyze_field, nucleus_counts, AnalyzeParams};
 use crate::scoring::{self, NucleusCounts, Panel, Score};
 use crate::spots::Signal;
-use rayon::prelude::*;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -200,12 +200,23 @@ impl InOrder<'_, '_> {
     }
 }
 
-/// Analyses a whole scan tile by tile (tiles in parallel on the current
-/// rayon pool, each worker reading through its own reopened [`Scan`]),
-/// then decides scorability over all kept nuclei and scores them as one
-/// case. With a `sink`, each tile's signals go to it in tile order and
-/// are not kept in the result. The result does not depend on the thread
-/// count.
+/// The error for a scan that a worker cannot reopen.
+fn reopen_error(scan: &Scan, e: impl std::fmt::Display) -> IoError {
+    IoError::format(
+        scan.info()
+            .files
+            .first()
+            .map_or(std::path::Path::new(""), |f| f),
+        format!("cannot reopen the scan: {e}"),
+    )
+}
+
+/// Analyses a whole scan tile by tile (as many tiles at a time as the
+/// current rayon pool has threads, each driver reading through its own
+/// reopened [`Scan`]), then decides scorability over all kept nuclei and
+/// scores them as one case. With a `sink`, each tile's signals go to it in
+/// tile order and are not kept in the result. The result does not depend
+/// on the thread count.
 pub fn analyze_scan(
     scan: &Scan,
     load: &LoadOptions,
@@ -226,42 +237,82 @@ pub fn analyze_scan(
             error: None,
         })
     });
-    // Tiles are handed to the workers in order (par_bridge pulls from the
-    // sequential iterator), so only the tiles in flight wait for the sink.
-    let mut tiles: Vec<(usize, TileResult)> = grid
-        .iter()
-        .copied()
-        .enumerate()
-        .par_bridge()
-        .map_init(
-            || scan.reopen(load),
-            |reader, (i, tile)| {
-                let mut t = match reader {
-                    Ok(s) => analyze_tile(s, i, tile, p)?,
+    // One driver thread per thread of the current pool takes the next
+    // tile and analyses it in its own one-thread pool. A tile's nested
+    // parallel steps (rayon::join) then cannot pick up another tile while
+    // they wait, as rayon's work stealing would on a shared pool: exactly
+    // as many tiles are in memory as there are threads, and tiles finish
+    // about in order, so only those in flight wait for the sink.
+    let drivers = rayon::current_num_threads().clamp(1, grid.len().max(1));
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let drive = || -> Vec<(usize, Result<TileResult, IoError>)> {
+        let mut done = Vec::new();
+        let pool = match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
+            Ok(pool) => pool,
+            Err(e) => {
+                failed.store(true, Ordering::SeqCst);
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                done.push((i, Err(reopen_error(scan, e))));
+                return done;
+            }
+        };
+        let mut reader = None;
+        loop {
+            if failed.load(Ordering::SeqCst) {
+                break;
+            }
+            let i = next.fetch_add(1, Ordering::SeqCst);
+            let Some(&tile) = grid.get(i) else { break };
+            if reader.is_none() {
+                match scan.reopen(load) {
+                    Ok(r) => reader = Some(r),
                     Err(e) => {
-                        return Err(IoError::format(
-                            scan.info()
-                                .files
-                                .first()
-                                .map_or(std::path::Path::new(""), |f| f),
-                            format!("cannot reopen the scan: {e}"),
-                        ))
+                        failed.store(true, Ordering::SeqCst);
+                        done.push((i, Err(reopen_error(scan, e))));
+                        break;
                     }
-                };
-                if let Some(o) = &order {
-                    let signals = std::mem::take(&mut t.signals);
-                    o.lock().unwrap_or_else(|e| e.into_inner()).push(i, signals);
                 }
-                Ok((i, t))
-            },
-        )
-        .collect::<Result<_, _>>()?;
+            }
+            let Some(rd) = reader.as_mut() else { break };
+            let mut t = match pool.install(|| analyze_tile(rd, i, tile, p)) {
+                Ok(t) => t,
+                Err(e) => {
+                    failed.store(true, Ordering::SeqCst);
+                    done.push((i, Err(e)));
+                    break;
+                }
+            };
+            if let Some(o) = &order {
+                let signals = std::mem::take(&mut t.signals);
+                o.lock().unwrap_or_else(|e| e.into_inner()).push(i, signals);
+            }
+            done.push((i, Ok(t)));
+        }
+        done
+    };
+    let mut tiles: Vec<(usize, Result<TileResult, IoError>)> = std::thread::scope(|sc| {
+        let handles: Vec<_> = (0..drivers).map(|_| sc.spawn(drive)).collect();
+        handles
+            .into_iter()
+            .flat_map(|h| match h.join() {
+                Ok(done) => done,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    });
+    tiles.sort_by_key(|(i, _)| *i);
+    // The first failed tile's error (the lowest index among those tried).
+    let mut ok = Vec::with_capacity(tiles.len());
+    for (i, t) in tiles {
+        ok.push((i, t?));
+    }
     if let Some(o) = order {
         if let Some(e) = o.into_inner().unwrap_or_else(|e| e.into_inner()).error {
             return Err(e);
         }
     }
-    tiles.sort_by_key(|(i, _)| *i);
+    let tiles = ok;
     let mut tiles: Vec<TileResult> = tiles.into_iter().map(|(_, t)| t).collect();
     let mut per_tile: Vec<Vec<Nucleus>> = tiles
         .iter_mut()
