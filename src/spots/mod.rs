@@ -239,11 +239,12 @@ fn detect_objects(
     let bg = crate::filters::rank::median_filter(img, (3.0 * sigma_px).ceil() as usize);
     let mut flat = img.clone();
     flat.zip_mut_with(&bg, |a, b| *a -= *b);
+    drop(bg);
     // Matched filter: the PSF-shaped Gaussian on the background-free image
     // (the detector of maximal signal-to-noise for a known spot shape in
     // white noise; a difference of Gaussians loses about a fifth of it).
     let dog = gaussian_filter(&flat, sigma_px);
-    let smooth = gaussian_filter(img, sigma_px);
+    drop(flat);
     let block = ((8.0 / px).round() as usize).max(32);
     let thr = detect::local_threshold(&dog, block, p.detection_threshold_sd);
     // Maxima closer than two PSF sigmas are one signal: noise makes
@@ -254,6 +255,10 @@ fn detect_objects(
             .into_iter()
             .filter(|&(x, y)| detect::is_blob(&dog, x, y, p.edge_ratio))
             .collect();
+    // Each intermediate is freed when done with: a whole-slide scan holds
+    // one tile per thread, and its peak is this function's.
+    drop((dog, thr));
+    let smooth = gaussian_filter(img, sigma_px);
     // Objects grow on a band-pass from the PSF scale to the cluster scale:
     // clusters (up to `max_cluster_radius_um`) stay whole, while anything
     // nucleus-sized (bleed-through, nuclear background, autofluorescent
@@ -262,6 +267,7 @@ fn detect_objects(
     let coarse = gaussian_filter(img, sigma_c);
     let mut band = smooth;
     band.zip_mut_with(&coarse, |a, b| *a -= *b);
+    drop(coarse);
     let floor = detect::local_threshold(&band, block, p.region_threshold_sd);
     let op = ObjectParams {
         sigma: sigma_px,
@@ -381,16 +387,17 @@ fn width_mode(widths: &[f64], nominal: f64) -> Option<f64> {
 /// clusters in amplified tumours, which would widen the estimate. The
 /// target is used only when the control has too few signals.
 fn probe_objects(
-    field: &Field,
+    target: &Plane,
+    control: &Plane,
     labels: &Array2<u32>,
     p: &SpotParams,
 ) -> (ChannelObjects, ChannelObjects) {
-    let px = field.pixel_size_um();
+    let px = target.pixel_size_um;
     let nominal = p.psf_fwhm_um / (2.0 * (2.0 * std::f64::consts::LN_2).sqrt()) / px;
     if !p.estimate_psf {
         let (t, c) = rayon::join(
-            || detect_objects(&field.target, labels, p, nominal),
-            || detect_objects(&field.control, labels, p, nominal),
+            || detect_objects(target, labels, p, nominal),
+            || detect_objects(control, labels, p, nominal),
         );
         let wrap = |objects| ChannelObjects {
             objects,
@@ -400,8 +407,8 @@ fn probe_objects(
         return (wrap(t), wrap(c));
     }
     let (t0, c0) = rayon::join(
-        || detect_objects(&field.target, labels, p, nominal),
-        || detect_objects(&field.control, labels, p, nominal),
+        || detect_objects(target, labels, p, nominal),
+        || detect_objects(control, labels, p, nominal),
     );
     let coloc = p.granule_coloc_um / px;
     // The control probe first; the target only when the control has too
@@ -421,8 +428,8 @@ fn probe_objects(
         return (wrap(t0), wrap(c0));
     }
     let (t, c) = rayon::join(
-        || detect_objects(&field.target, labels, p, sigma),
-        || detect_objects(&field.control, labels, p, sigma),
+        || detect_objects(target, labels, p, sigma),
+        || detect_objects(control, labels, p, sigma),
     );
     let wrap = |objects| ChannelObjects {
         objects,
@@ -446,20 +453,16 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
     } else {
         (0.0, 0.0)
     };
-    let corrected = Field {
-        name: field.name.clone(),
-        dapi: field.dapi.clone(),
-        target: Plane::new(
-            crosstalk::subtract(&field.target.data, &field.dapi.data, beta_t),
-            px,
-        ),
-        control: Plane::new(
-            crosstalk::subtract(&field.control.data, &field.dapi.data, beta_c),
-            px,
-        ),
-    };
-    let field = &corrected;
-    let (t, c) = probe_objects(field, labels, p);
+    // The corrected probe planes only: DAPI is not needed past this point.
+    let target = Plane::new(
+        crosstalk::subtract(&field.target.data, &field.dapi.data, beta_t),
+        px,
+    );
+    let control = Plane::new(
+        crosstalk::subtract(&field.control.data, &field.dapi.data, beta_c),
+        px,
+    );
+    let (t, c) = probe_objects(&target, &control, labels, p);
     let sigma_g = 0.5 * (t.sigma_px + c.sigma_px);
     let granule_pairs = granules::find_granules(
         &t.objects,
@@ -543,20 +546,8 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
     // where a granule does harm.
     let mut extra_granules = 0usize;
     for (objs, gran, other, sigma, reference) in [
-        (
-            &t.objects,
-            &mut t_gran,
-            &field.control.data,
-            t.sigma_px,
-            t_ref,
-        ),
-        (
-            &c.objects,
-            &mut c_gran,
-            &field.target.data,
-            c.sigma_px,
-            c_ref,
-        ),
+        (&t.objects, &mut t_gran, &control.data, t.sigma_px, t_ref),
+        (&c.objects, &mut c_gran, &target.data, c.sigma_px, c_ref),
     ] {
         let Some(r) = reference else {
             continue;
@@ -579,7 +570,7 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
         }
     }
 
-    let w = field.target.width();
+    let w = target.width();
     let rim = p.rim_tolerance_um / px;
     let mut signals = Vec::new();
     let mut qc = Vec::new();
