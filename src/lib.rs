@@ -12,6 +12,7 @@ pub mod cli;
 pub mod evaluate;
 pub mod filters;
 pub mod io;
+pub mod memory;
 pub mod nuclei;
 pub mod pipeline;
 pub mod plane;

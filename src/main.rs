@@ -52,6 +52,7 @@ impl From<SimError> for Failure {
 }
 
 fn main() -> ExitCode {
+    fishscore::memory::one_malloc_arena();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
