@@ -19,3 +19,25 @@ pub fn one_malloc_arena() {
         libc::mallopt(libc::M_ARENA_MAX, 1);
     }
 }
+
+/// Serves every allocation of at least `bytes` with its own mapping,
+/// returned to the system when freed, and stops glibc from raising that
+/// threshold by itself (its default moves it up to the largest block
+/// freed, up to 32 MiB, so image-sized arrays come from the heap and the
+/// small long-lived blocks allocated between them pin it). Used by
+/// whole-slide scans with the size of one tile's f32 plane rounded up to
+/// a power of two: the plane-sized arrays, allocated and freed many
+/// times per tile, stay in the heap (a fresh mapping costs a page fault
+/// per 4 KiB), larger ones are unmapped when freed.
+pub fn map_blocks_from(bytes: usize) {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes the allocator's settings.
+    unsafe {
+        libc::mallopt(
+            libc::M_MMAP_THRESHOLD,
+            bytes.min(i32::MAX as usize) as libc::c_int,
+        );
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    let _ = bytes;
+}

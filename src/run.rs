@@ -302,6 +302,12 @@ fn run_scan(
         }
         sp.tile_um = t;
     }
+    {
+        let px = scan.info().pixel_size_um;
+        let side = (sp.tile_um / px).round() + 2.0 * (sp.margin_um / px).ceil();
+        let plane = (side * side * 4.0 * 1.05) as usize;
+        crate::memory::map_blocks_from(plane.next_power_of_two());
+    }
     let t0 = Instant::now();
     // spots.csv is written while the tiles are analysed (each tile's rows
     // in tile order, to a temporary file renamed once the analysis has
