@@ -303,8 +303,9 @@ fn run_scan(
         sp.tile_um = t;
     }
     {
-        let px = scan.info().pixel_size_um;
-        let side = (sp.tile_um / px).round() + 2.0 * (sp.margin_um / px).ceil();
+        // A tile's f32 plane, with 5 % for the filters' padding.
+        let (core, margin) = sp.core_and_margin_px(scan.info().pixel_size_um);
+        let side = (core + 2 * margin) as f64;
         let plane = (side * side * 4.0 * 1.05) as usize;
         crate::memory::map_blocks_from(plane.next_power_of_two());
     }

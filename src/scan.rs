@@ -35,6 +35,15 @@ pub struct ScanParams {
     pub margin_um: f64,
 }
 
+impl ScanParams {
+    /// Core side and margin in pixels of `pixel_size_um`.
+    pub fn core_and_margin_px(&self, pixel_size_um: f64) -> (usize, usize) {
+        let core = (self.tile_um / pixel_size_um).round().max(64.0) as usize;
+        let margin = (self.margin_um / pixel_size_um).ceil() as usize;
+        (core, margin)
+    }
+}
+
 impl Default for ScanParams {
     fn default() -> Self {
         ScanParams {
@@ -187,7 +196,9 @@ struct InOrder<'s, 'a> {
 }
 
 impl InOrder<'_, '_> {
-    fn push(&mut self, index: usize, signals: Vec<Signal>) {
+    /// Queues a tile's signals and passes on those now in order; false
+    /// once the sink has failed (the scan stops then).
+    fn push(&mut self, index: usize, signals: Vec<Signal>) -> bool {
         self.waiting.insert(index, signals);
         while let Some(s) = self.waiting.remove(&self.next) {
             if self.error.is_none() {
@@ -197,6 +208,7 @@ impl InOrder<'_, '_> {
             }
             self.next += 1;
         }
+        self.error.is_none()
     }
 }
 
@@ -225,9 +237,7 @@ pub fn analyze_scan(
     sp: &ScanParams,
     sink: Option<&mut SignalSink<'_>>,
 ) -> Result<ScanResult, IoError> {
-    let px = scan.info().pixel_size_um;
-    let core = (sp.tile_um / px).round().max(64.0) as usize;
-    let margin = (sp.margin_um / px).ceil() as usize;
+    let (core, margin) = sp.core_and_margin_px(scan.info().pixel_size_um);
     let grid = tile_grid(scan.width(), scan.height(), core, margin);
     let order = sink.map(|sink| {
         Mutex::new(InOrder {
@@ -248,34 +258,29 @@ pub fn analyze_scan(
     let failed = AtomicBool::new(false);
     let drive = || -> Vec<(usize, Result<TileResult, IoError>)> {
         let mut done = Vec::new();
-        let pool = match rayon::ThreadPoolBuilder::new().num_threads(1).build() {
-            Ok(pool) => pool,
-            Err(e) => {
-                failed.store(true, Ordering::SeqCst);
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                done.push((i, Err(reopen_error(scan, e))));
-                return done;
-            }
-        };
-        let mut reader = None;
-        loop {
-            if failed.load(Ordering::SeqCst) {
-                break;
-            }
+        // Should the one-thread pool not be built, the tile's nested steps
+        // run on the global pool: the same results, less bounded memory.
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().ok();
+        let mut reader: Option<Scan> = None;
+        while !failed.load(Ordering::SeqCst) {
             let i = next.fetch_add(1, Ordering::SeqCst);
             let Some(&tile) = grid.get(i) else { break };
-            if reader.is_none() {
-                match scan.reopen(load) {
-                    Ok(r) => reader = Some(r),
+            let rd = match &mut reader {
+                Some(rd) => rd,
+                None => match scan.reopen(load) {
+                    Ok(rd) => reader.insert(rd),
                     Err(e) => {
                         failed.store(true, Ordering::SeqCst);
                         done.push((i, Err(reopen_error(scan, e))));
                         break;
                     }
-                }
-            }
-            let Some(rd) = reader.as_mut() else { break };
-            let mut t = match pool.install(|| analyze_tile(rd, i, tile, p)) {
+                },
+            };
+            let analysed = match &pool {
+                Some(pool) => pool.install(|| analyze_tile(rd, i, tile, p)),
+                None => analyze_tile(rd, i, tile, p),
+            };
+            let mut t = match analysed {
                 Ok(t) => t,
                 Err(e) => {
                     failed.store(true, Ordering::SeqCst);
@@ -285,7 +290,9 @@ pub fn analyze_scan(
             };
             if let Some(o) = &order {
                 let signals = std::mem::take(&mut t.signals);
-                o.lock().unwrap_or_else(|e| e.into_inner()).push(i, signals);
+                if !o.lock().unwrap_or_else(|e| e.into_inner()).push(i, signals) {
+                    failed.store(true, Ordering::SeqCst);
+                }
             }
             done.push((i, Ok(t)));
         }
@@ -372,6 +379,38 @@ impl TileResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tiles_reach_the_sink_in_order_and_a_sink_error_stops_it() {
+        let mut seen = Vec::new();
+        let mut sink = |i: usize, _: &[Signal]| {
+            seen.push(i);
+            if i == 3 {
+                Err(IoError::write(
+                    std::path::Path::new("spots.csv"),
+                    "disk full",
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        let mut o = InOrder {
+            sink: &mut sink,
+            next: 0,
+            waiting: BTreeMap::new(),
+            error: None,
+        };
+        // Tiles finish out of order; each waits for those before it.
+        assert!(o.push(1, Vec::new()));
+        assert!(o.push(2, Vec::new()));
+        assert!(o.push(0, Vec::new()));
+        assert!(!o.push(3, Vec::new()));
+        assert!(!o.push(4, Vec::new()));
+        assert!(o.error.is_some());
+        drop(o);
+        // Tile 4 is not written after the failure.
+        assert_eq!(seen, vec![0, 1, 2, 3]);
+    }
 
     #[test]
     fn every_pixel_is_owned_by_exactly_one_tile() {
