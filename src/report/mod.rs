@@ -103,14 +103,9 @@ struct FieldSummary<'a> {
 /// report.json: the call and its figures first (the keys of the output
 /// contract), then the scoring details, per-field QC and provenance.
 pub fn report_json(result: &CaseResult, prov: &Provenance) -> Result<String, String> {
-    serde_json::to_string_pretty(&report_value(result, prov)).map_err(|e| e.to_string())
-}
-
-/// report.json as a JSON value (see [`report_json`]).
-pub fn report_value(result: &CaseResult, prov: &Provenance) -> serde_json::Value {
-    let mut v = report_map(result, prov);
-    v.insert("scoring".into(), serde_json::json!(result.score));
-    serde_json::Value::Object(v)
+    let mut out = Vec::new();
+    write_report(&mut out, &report_map(result, prov), &result.score).map_err(|e| e.to_string())?;
+    String::from_utf8(out).map_err(|e| e.to_string())
 }
 
 /// report.json's entries with `scoring` left null (in its place): a
@@ -159,7 +154,7 @@ pub fn report_map(
 }
 
 /// Writes report.json from [`report_map`]'s entries, its `scoring` entry
-/// serialised from `score` (the same text as [`report_json`]).
+/// serialised from `score`.
 pub fn write_report<W: std::io::Write>(
     w: W,
     map: &serde_json::Map<String, serde_json::Value>,
