@@ -25,23 +25,45 @@ fn run(path: &std::path::Path, tile_um: f64, threads: usize) -> ScanResult {
         .unwrap()
 }
 
+/// A 1024 x 1024 tiled-BigTIFF mosaic of 512 x 512 blocks in `dir`.
+fn mosaic(dir: &std::path::Path, seed: &str, extra: &[&str]) -> std::path::PathBuf {
+    let mut args = vec![
+        "--layout",
+        "tiled-bigtiff",
+        "--mosaic",
+        "1024x1024",
+        "--size",
+        "512x512",
+        "--seed",
+        seed,
+    ];
+    args.extend_from_slice(extra);
+    common::simulate(dir, &args);
+    dir.join("image.tif")
+}
+
+/// `fishscore analyze IMG --out OUT --tile-um 30` and `extra`.
+fn analyze_30um<'a>(
+    img: &'a std::path::Path,
+    out: &'a std::path::Path,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
+        "analyze",
+        img.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--tile-um",
+        "30",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 #[test]
 fn tiles_keep_each_nucleus_once_and_do_not_depend_on_threads() {
     let d = tempfile::tempdir().unwrap();
-    common::simulate(
-        d.path(),
-        &[
-            "--layout",
-            "tiled-bigtiff",
-            "--mosaic",
-            "1024x1024",
-            "--size",
-            "512x512",
-            "--seed",
-            "3",
-        ],
-    );
-    let img = d.path().join("image.tif");
+    let img = mosaic(d.path(), "3", &[]);
     // 0.1 um pixels: 30 um cores = 300 px, 16 tiles.
     let small = run(&img, 30.0, 2);
     assert_eq!(small.tiles.len(), 16);
@@ -91,14 +113,7 @@ fn tiles_keep_each_nucleus_once_and_do_not_depend_on_threads() {
     // The same through `fishscore analyze --tile-um`: tables and report,
     // positions in scan pixels, no images.
     let out = d.path().join("out");
-    common::run_ok(&[
-        "analyze",
-        img.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--tile-um",
-        "30",
-    ]);
+    common::run_ok(&analyze_30um(&img, &out, &[]));
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["fields"][0]["tiles"], 16);
@@ -129,16 +144,7 @@ fn tiles_keep_each_nucleus_once_and_do_not_depend_on_threads() {
     let spot_rows = csv::Reader::from_reader(&spots[..]).records().count();
     assert_eq!(spot_rows, n_signals);
     let out1 = d.path().join("out1");
-    common::run_ok(&[
-        "analyze",
-        img.to_str().unwrap(),
-        "--out",
-        out1.to_str().unwrap(),
-        "--tile-um",
-        "30",
-        "--threads",
-        "1",
-    ]);
+    common::run_ok(&analyze_30um(&img, &out1, &["--threads", "1"]));
     assert_eq!(std::fs::read(out1.join("spots.csv")).unwrap(), spots);
     assert_eq!(
         std::fs::read(out1.join("nuclei.csv")).unwrap(),
@@ -149,45 +155,21 @@ fn tiles_keep_each_nucleus_once_and_do_not_depend_on_threads() {
 #[test]
 fn a_tile_that_cannot_be_decoded_stops_the_scan_and_leaves_nothing() {
     let d = tempfile::tempdir().unwrap();
-    common::simulate(
-        d.path(),
-        &[
-            "--layout",
-            "tiled-bigtiff",
-            "--mosaic",
-            "1024x1024",
-            "--size",
-            "512x512",
-            "--seed",
-            "4",
-            "--compression",
-            "deflate",
-        ],
-    );
-    let img = d.path().join("image.tif");
-    // Zero a run of bytes in the middle of the file: the Deflate streams
-    // of the tiles there no longer decode (open_scan reads only the
-    // directories, so the error comes from a tile in the middle of the
-    // analysis, after spots.csv has started).
+    let img = mosaic(d.path(), "4", &["--compression", "deflate"]);
+    // Overwrite a run of bytes in the middle of the file: the Deflate
+    // streams of the tiles there no longer decode (open_scan reads only
+    // the directories, so the error comes from a tile in the middle of
+    // the analysis, after spots.csv has started).
     let mut bytes = std::fs::read(&img).unwrap();
     let mid = bytes.len() / 2;
     bytes[mid..mid + 4096].fill(0xff);
     std::fs::write(&img, &bytes).unwrap();
     let out = d.path().join("out");
-    let o = common::run(
-        &[
-            "analyze",
-            img.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--tile-um",
-            "30",
-        ],
-        &[],
-    );
+    let o = common::run(&analyze_30um(&img, &out, &[]), &[]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("image.tif"), "{err}");
+    assert!(err.contains("cannot decode"), "not a tile's error: {err}");
     assert!(!out.exists(), "the output directory was left behind");
 }
