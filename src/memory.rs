@@ -28,7 +28,9 @@ pub fn one_malloc_arena() {
 /// whole-slide scans with the size of one tile's f32 plane rounded up to
 /// a power of two: the plane-sized arrays, allocated and freed many
 /// times per tile, stay in the heap (a fresh mapping costs a page fault
-/// per 4 KiB), larger ones are unmapped when freed.
+/// per 4 KiB), larger ones are unmapped when freed. Process-wide and for
+/// good: in a batch, cases after a scan keep the threshold (the same
+/// results; fields larger than a tile are slower).
 pub fn map_blocks_from(bytes: usize) {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only changes the allocator's settings.
