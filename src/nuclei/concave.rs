@@ -30,6 +30,9 @@ pub struct ConcaveRule {
     /// Cosine of the largest angle between a notch's inward direction and
     /// the cut (0.5: 60 degrees).
     pub min_facing: f64,
+    /// Both parts must be at least this convex (0: only more convex than
+    /// the whole).
+    pub min_part_solidity: f64,
 }
 
 /// Hull vertices (counter-clockwise) of a point set; Andrew's monotone chain.
@@ -239,7 +242,8 @@ fn best_cut(region: &Array2<bool>, rule: &ConcaveRule) -> Option<(Array2<bool>, 
             let mut a = parts.mapv(|p| p == pa);
             let mut b = parts.mapv(|p| p == pb);
             assign_rest(region, &mut a, &mut b);
-            if solidity(&a) <= s0 || solidity(&b) <= s0 {
+            let (sa, sb) = (solidity(&a), solidity(&b));
+            if sa <= s0 || sb <= s0 || sa.min(sb) < rule.min_part_solidity {
                 continue;
             }
             best = Some((saliency, a, b));
@@ -339,6 +343,7 @@ mod tests {
         min_saliency: 0.15,
         min_part_px: 150,
         min_facing: 0.5,
+        min_part_solidity: 0.0,
     };
 
     #[test]
@@ -355,6 +360,24 @@ mod tests {
         let ids = [out[[30, 25]], out[[30, 61]], out[[58, 43]]];
         assert!(ids.iter().all(|&i| i != 0));
         assert!(ids[0] != ids[1] || ids[0] != ids[2]);
+    }
+
+    #[test]
+    fn cut_is_refused_when_a_part_is_not_convex_enough() {
+        // Two discs pressed together: both parts of the cut are discs
+        // (solidity ~0.97-0.99 once rasterised). A third, smaller disc on one
+        // of them makes that part a non-convex pair.
+        let pair = discs(&[(30.0, 30.0, 16.0), (56.0, 30.0, 16.0)], 61, 90);
+        let strict = ConcaveRule {
+            min_part_solidity: 0.95,
+            ..RULE
+        };
+        assert_eq!(split_concave(&pair, 1, &strict).1, 2);
+        let impossible = ConcaveRule {
+            min_part_solidity: 0.999,
+            ..RULE
+        };
+        assert_eq!(split_concave(&pair, 1, &impossible).1, 1);
     }
 
     #[test]

@@ -54,6 +54,10 @@ pub struct NucleusParams {
     /// Watershed: a part split off must have an inscribed radius of at
     /// least this (um); smaller bulges are lobes of one nucleus.
     pub min_split_radius_um: f64,
+    /// Watershed: a distance-map peak must rise at least this (um) above
+    /// the saddle to its neighbour (about one working pixel: lower peaks
+    /// are outline jitter).
+    pub min_split_dynamic_um: f64,
     /// Overlap: DAPI this many times the local single-layer level marks a
     /// candidate zone where two nuclei lie on each other (two layers of
     /// equal nuclei give 2x; a dim nucleus on a bright one, less).
@@ -88,6 +92,17 @@ pub struct NucleusParams {
     /// must reach this; a cut between shallow dents across a wide body is
     /// not a contact line.
     pub concave_min_saliency: f64,
+    /// Second concave pass over the watershed's pieces: notch depth (um).
+    pub declump_min_depth_um: f64,
+    /// Second pass: (depth of both notches) / (cut length).
+    pub declump_min_saliency: f64,
+    /// Second pass: cosine of the largest angle between a notch and the cut.
+    pub declump_min_facing: f64,
+    /// Second pass: both parts must be at least this convex.
+    pub declump_part_solidity: f64,
+    /// Second pass: both parts must hold at least this share of the
+    /// field's median piece area.
+    pub declump_part_area_fraction: f64,
     /// Intensity splitting: a piece whose two Otsu classes differ in mean
     /// DAPI by at least this factor, each a solid nucleus-sized body, is two
     /// nuclei (cell-to-cell DAPI content varies by ~20-50 %).
@@ -106,8 +121,9 @@ impl Default for NucleusParams {
             working_pixel_um: 0.2,
             smoothing_um: 0.3,
             edge_level: 0.5,
-            split_neck_ratio: 0.92,
+            split_neck_ratio: 0.97,
             min_split_radius_um: 1.5,
+            min_split_dynamic_um: 0.2,
             overlap_brightness: 1.5,
             overlap_min_enclosure: 0.6,
             overlap_pair_fraction: 0.85,
@@ -120,6 +136,11 @@ impl Default for NucleusParams {
             concave_max_solidity: 0.95,
             concave_min_depth_um: 0.4,
             concave_min_saliency: 0.15,
+            declump_min_depth_um: 0.2,
+            declump_min_saliency: 0.08,
+            declump_min_facing: 0.3,
+            declump_part_solidity: 0.93,
+            declump_part_area_fraction: 0.4,
             intensity_split_ratio: 1.3,
             intensity_split_smoothing_um: 0.8,
             min_solidity: 0.8,
@@ -280,6 +301,7 @@ pub fn segment_nuclei(dapi: &Plane, p: &NucleusParams) -> Segmentation {
         min_saliency: p.concave_min_saliency,
         min_part_px: (0.5 * min_area_w).ceil() as usize,
         min_facing: 0.5,
+        min_part_solidity: 0.0,
     };
     let (pieces, _) = concave::split_concave(&pieces, n_pieces, &crule);
     let separated = Array2::from_shape_fn(pieces.dim(), |(y, x)| {
@@ -297,7 +319,7 @@ pub fn segment_nuclei(dapi: &Plane, p: &NucleusParams) -> Segmentation {
     let rule = watershed::SplitRule {
         min_peak: (p.min_split_radius_um / pw) as f32,
         max_saddle_ratio: p.split_neck_ratio as f32,
-        min_dynamic: (0.3 / pw) as f32,
+        min_dynamic: (p.min_split_dynamic_um / pw) as f32,
     };
     let (lab_w, n_w) = watershed::watershed_dynamics(&dist, &separated, &rule);
     if let Ok(d) = std::env::var("FS_DEBUG_DIR") {
@@ -322,7 +344,32 @@ pub fn segment_nuclei(dapi: &Plane, p: &NucleusParams) -> Segmentation {
         min_coherence: 0.85,
         rim_px: ((p.intensity_split_smoothing_um + 0.5) / pw) as f32,
     };
-    let (mut lab_w, n_w) = intensity::split_by_intensity(&lab_w, n_w, &smooth_i, &irule);
+    let (lab_w, n_w) = intensity::split_by_intensity(&lab_w, n_w, &smooth_i, &irule);
+    // Second look at what is still whole: a piece that the strict cut
+    // above left alone is cut between shallower notches when both parts
+    // come out convex (single nuclei are, 0.93+) and nucleus-sized for THIS
+    // field (a share of its median piece), i.e. when the cut explains the
+    // piece as two ordinary nuclei.
+    let (mut lab_w, n_w) = {
+        let areas = morphology::label_areas(&lab_w, n_w);
+        let sizes: Vec<f32> = areas
+            .iter()
+            .skip(1)
+            .filter(|&&a| a > 0)
+            .map(|&a| a as f32)
+            .collect();
+        let median_px = threshold::median(&sizes).unwrap_or(0.0) as f64;
+        let rule = concave::ConcaveRule {
+            max_solidity: p.concave_max_solidity,
+            min_depth: p.declump_min_depth_um / pw,
+            min_saliency: p.declump_min_saliency,
+            min_part_px: ((p.declump_part_area_fraction * median_px) as usize)
+                .max(crule.min_part_px),
+            min_facing: p.declump_min_facing,
+            min_part_solidity: p.declump_part_solidity,
+        };
+        concave::split_concave(&lab_w, n_w, &rule)
+    };
     let mut flagged = overlap::share_lenses(&mut lab_w, &mask1, &lens);
     // Neighbours of different brightness stacked on each other: the lens
     // is dimmer than 1.6 x the local level but still the SUM of the two.
