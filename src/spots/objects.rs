@@ -289,6 +289,11 @@ pub fn build_objects(
             let nucleus = labels[[sy, sx]];
             let mut ring_same = Vec::new();
             let mut ring_all = Vec::new();
+            // Ring pixels by nucleus label (0 = outside nuclei): the probe
+            // background steps at a nucleus outline (nuclear
+            // autofluorescence), so an aperture that straddles the outline
+            // takes each pixel's background from its own side.
+            let mut ring_by_label: Vec<(u32, f32)> = Vec::new();
             let mut aperture_idx = Vec::new();
             for yy in 0..bh {
                 for xx in 0..bw {
@@ -304,12 +309,14 @@ pub fn build_objects(
                         }
                         let v = img[[gy, gx]];
                         ring_all.push(v);
+                        ring_by_label.push((labels[[gy, gx]], v));
                         if nucleus != 0 && labels[[gy, gx]] == nucleus {
                             ring_same.push(v);
                         }
                     }
                 }
             }
+            let min_side = (ring_all.len() / 10).max(5);
             let ring = if nucleus != 0 && ring_same.len() * 10 >= ring_all.len() * 3 {
                 ring_same
             } else {
@@ -322,12 +329,31 @@ pub fn build_objects(
                 super::detect::median(&mut r) as f64
             };
             let noise = super::detect::robust_sd(&ring) as f64;
+            // Background of each side of the outline: the median of the
+            // ring pixels with that label, where the ring holds enough of
+            // them; else the object's own background.
+            ring_by_label.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+            let mut side_bg: Vec<(u32, f64)> = Vec::new();
+            for run in ring_by_label.chunk_by(|a, b| a.0 == b.0) {
+                if run.len() >= min_side {
+                    side_bg.push((run[0].0, run[run.len() / 2].1 as f64));
+                }
+            }
+            let bg_of = |l: u32| {
+                if l == nucleus {
+                    return background;
+                }
+                side_bg
+                    .iter()
+                    .find(|s| s.0 == l)
+                    .map_or(background, |s| s.1)
+            };
             let mut flux = 0.0;
             let mut aperture = Vec::with_capacity(aperture_idx.len());
             let (mut cx, mut cy, mut cs) = (0.0, 0.0, 0.0);
             for &i in &aperture_idx {
                 let (x, y) = (i as usize % w, i as usize / w);
-                let v = img[[y, x]] as f64 - background;
+                let v = img[[y, x]] as f64 - bg_of(labels[[y, x]]);
                 flux += v;
                 aperture.push((i, v as f32));
                 if v > 0.0 {
@@ -400,5 +426,33 @@ mod tests {
             let s = core_width(&ap, 41, 20.2, 19.7);
             assert!((s - sigma).abs() / sigma < 0.05, "sigma {sigma} got {s}");
         }
+    }
+
+    #[test]
+    fn spot_beside_a_nucleus_outline_keeps_its_flux() {
+        // Nucleus (label 1) on the left half with a probe background of
+        // 300, outside 100; a spot of flux 3000 four pixels inside the
+        // outline, so its aperture reaches across it.
+        let (h, w) = (41, 41);
+        let labels = Array2::from_shape_fn((h, w), |(_, x)| u32::from(x < 20));
+        let mut img = labels.mapv(|l| if l == 1 { 300.0f32 } else { 100.0 });
+        add_gaussian(&mut img, 16.0, 20.0, 1.5, 3000.0);
+        let band = Array2::from_shape_fn((h, w), |(y, x)| {
+            let r2 = (x as f32 - 16.0).powi(2) + (y as f32 - 20.0).powi(2);
+            (-r2 / (2.0 * 1.5 * 1.5)).exp()
+        });
+        let floor = Array2::from_elem((h, w), 0.05f32);
+        let p = ObjectParams {
+            sigma: 1.5,
+            aperture_margin: 3,
+            ring_gap: 2,
+            ring_width: 3,
+            peak_fraction: 0.2,
+            max_region_px: 400,
+        };
+        let objs = build_objects(&img, &band, &floor, &[(16, 20)], &labels, &p);
+        assert_eq!(objs.len(), 1);
+        let f = objs[0].flux;
+        assert!((f - 3000.0).abs() < 0.05 * 3000.0, "flux {f}");
     }
 }
