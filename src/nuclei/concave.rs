@@ -364,9 +364,9 @@ mod tests {
 
     #[test]
     fn cut_is_refused_when_a_part_is_not_convex_enough() {
-        // Two discs pressed together: both parts of the cut are discs
-        // (solidity ~0.97-0.99 once rasterised). A third, smaller disc on one
-        // of them makes that part a non-convex pair.
+        // Two discs pressed together: the cut along the notches gives two
+        // discs (solidity ~0.97-0.99 once rasterised), accepted when parts
+        // must reach 0.95 and refused when they must reach 0.999.
         let pair = discs(&[(30.0, 30.0, 16.0), (56.0, 30.0, 16.0)], 61, 90);
         let strict = ConcaveRule {
             min_part_solidity: 0.95,

@@ -287,13 +287,8 @@ pub fn build_objects(
                 }
             }
             let nucleus = labels[[sy, sx]];
-            let mut ring_same = Vec::new();
-            let mut ring_all = Vec::new();
-            // Ring pixels by nucleus label (0 = outside nuclei): the probe
-            // background steps at a nucleus outline (nuclear
-            // autofluorescence), so an aperture that straddles the outline
-            // takes each pixel's background from its own side.
-            let mut ring_by_label: Vec<(u32, f32)> = Vec::new();
+            // Ring pixels with their nucleus label (0 = outside nuclei).
+            let mut ring_px: Vec<(u32, f32)> = Vec::new();
             let mut aperture_idx = Vec::new();
             for yy in 0..bh {
                 for xx in 0..bw {
@@ -307,20 +302,19 @@ pub fn build_objects(
                         if owner[gi] != 0 && owner[gi] != id {
                             continue;
                         }
-                        let v = img[[gy, gx]];
-                        ring_all.push(v);
-                        ring_by_label.push((labels[[gy, gx]], v));
-                        if nucleus != 0 && labels[[gy, gx]] == nucleus {
-                            ring_same.push(v);
-                        }
+                        ring_px.push((labels[[gy, gx]], img[[gy, gx]]));
                     }
                 }
             }
-            let min_side = (ring_all.len() / 10).max(5);
-            let ring = if nucleus != 0 && ring_same.len() * 10 >= ring_all.len() * 3 {
+            let ring_same: Vec<f32> = ring_px
+                .iter()
+                .filter(|r| nucleus != 0 && r.0 == nucleus)
+                .map(|r| r.1)
+                .collect();
+            let ring = if nucleus != 0 && ring_same.len() * 10 >= ring_px.len() * 3 {
                 ring_same
             } else {
-                ring_all
+                ring_px.iter().map(|r| r.1).collect()
             };
             let background = if ring.is_empty() {
                 0.0
@@ -329,17 +323,24 @@ pub fn build_objects(
                 super::detect::median(&mut r) as f64
             };
             let noise = super::detect::robust_sd(&ring) as f64;
-            // Background of each side of the outline: the median of the
-            // ring pixels with that label, where the ring holds enough of
-            // them; else the object's own background.
-            ring_by_label.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+            // The probe background steps at a nucleus outline (nuclear
+            // autofluorescence): a pixel of the aperture on another side
+            // of the outline than the object's own takes the median of the
+            // ring pixels of that side, where the ring holds enough of
+            // them; else the object's background. Used for the flux (and
+            // the aperture values); position and smoothed peak keep the
+            // object's own background (per-side there too measured no
+            // better, docs/signals.md).
+            let min_side = (ring_px.len() / 10).max(5);
+            ring_px.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
             let mut side_bg: Vec<(u32, f64)> = Vec::new();
-            for run in ring_by_label.chunk_by(|a, b| a.0 == b.0) {
+            for run in ring_px.chunk_by(|a, b| a.0 == b.0) {
                 if run.len() >= min_side {
                     side_bg.push((run[0].0, run[run.len() / 2].1 as f64));
                 }
             }
-            let bg_of = |l: u32| {
+            let bg_at = |y: usize, x: usize| {
+                let l = labels[[y, x]];
                 if l == nucleus {
                     return background;
                 }
@@ -353,7 +354,7 @@ pub fn build_objects(
             let (mut cx, mut cy, mut cs) = (0.0, 0.0, 0.0);
             for &i in &aperture_idx {
                 let (x, y) = (i as usize % w, i as usize / w);
-                let v = img[[y, x]] as f64 - bg_of(labels[[y, x]]);
+                let v = img[[y, x]] as f64 - bg_at(y, x);
                 flux += v;
                 aperture.push((i, v as f32));
                 if v > 0.0 {
