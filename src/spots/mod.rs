@@ -660,10 +660,12 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
                 }
             })
             .collect();
+        // rows[i] is objs[i] until the merge.
         rows = splits::merge_split_signals(
             rows,
             p.split_distance_um / px,
             p.split_max_brightness_ratio,
+            |i, j| splits::deblended_ratio(&objs[i], &objs[j], sigma, w),
         );
         let singles: Vec<f64> = rows
             .iter()
