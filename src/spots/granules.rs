@@ -66,16 +66,22 @@ pub fn find_granules(
 /// `width_factor` PSF sigmas wide (second moment about its own
 /// centroid), so a PSF-sized dot of the other probe lying by chance in the
 /// aperture does not make a cluster a granule.
+///
+/// A granule is ONE object seen in both channels, so the other channel's
+/// excess must also follow this object's profile (see the fit below);
+/// where it is broad and significant but does not, the object lies on
+/// autofluorescent tissue ([`OtherChannel::BroadBackground`]).
 pub fn seen_in_other_channel(
     other: &Array2<f32>,
     o: &SpotObject,
     sigma: f64,
     width_factor: f64,
     min_snr: f64,
-) -> bool {
+) -> OtherChannel {
+    use OtherChannel::*;
     let (h, w) = other.dim();
     if o.aperture.is_empty() {
-        return false;
+        return Absent;
     }
     let r_ap = (o.aperture.len() as f64 / std::f64::consts::PI).sqrt();
     let (r0, r1) = (r_ap + sigma, r_ap + 3.0 * sigma);
@@ -97,12 +103,19 @@ pub fn seen_in_other_channel(
         }
     }
     if ring.len() < 8 {
-        return false;
+        return Absent;
     }
     let bg = super::detect::median(&mut ring.clone()) as f64;
     let noise = super::detect::robust_sd(&ring) as f64;
     let (mut s, mut sx, mut sy) = (0.0f64, 0.0f64, 0.0f64);
     let mut px = Vec::with_capacity(o.aperture.len());
+    // The object's own profile as a noise-free model: a Gaussian of its
+    // photometric width holding its flux (the measured aperture values
+    // carry the noise, which would bias the fitted share towards 0 in
+    // faint images).
+    let wp = o.width_px.max(0.5 * sigma);
+    let norm = o.flux / (2.0 * std::f64::consts::PI * wp * wp);
+    let mut shape = Vec::with_capacity(o.aperture.len());
     for &(i, _) in &o.aperture {
         let (y, x) = (i as usize / w, i as usize % w);
         if y >= h {
@@ -110,6 +123,8 @@ pub fn seen_in_other_channel(
         }
         let v = other[[y, x]] as f64 - bg;
         px.push((x as f64, y as f64, v));
+        let r2 = (x as f64 - o.x).powi(2) + (y as f64 - o.y).powi(2);
+        shape.push((norm * (-r2 / (2.0 * wp * wp)).exp(), v));
         s += v;
         sx += v * x as f64;
         sy += v * y as f64;
@@ -120,8 +135,25 @@ pub fn seen_in_other_channel(
     // channels (within a factor of 5); a small excess under a bright
     // cluster is a background step, not a granule.
     if s <= 0.0 || noise <= 0.0 || s < min_snr * noise * n.sqrt() || s < 0.2 * o.flux {
-        return false;
+        return Absent;
     }
+    // The same object in both channels has the same shape: the other
+    // image, fitted over the aperture as a * (this object's profile) + b,
+    // must hold a significant share a >= 0.2 of it (a = the other
+    // channel's brightness relative to this one's). A broad excess that
+    // does not follow the profile (autofluorescent tissue under a dot,
+    // about 0.5 noise SD per pixel over a 350-pixel aperture, which the
+    // sum above finds significant) gives a near 0.
+    let (mu, mv) = (
+        shape.iter().map(|p| p.0).sum::<f64>() / n,
+        shape.iter().map(|p| p.1).sum::<f64>() / n,
+    );
+    let suu: f64 = shape.iter().map(|p| (p.0 - mu).powi(2)).sum();
+    let suv: f64 = shape.iter().map(|p| (p.0 - mu) * (p.1 - mv)).sum();
+    let follows = suu > 0.0 && {
+        let a = suv / suu;
+        a >= 0.2 && a >= min_snr * noise / suu.sqrt()
+    };
     let (cx, cy) = (sx / s, sy / s);
     let m2: f64 = px
         .iter()
@@ -131,5 +163,93 @@ pub fn seen_in_other_channel(
             .map(|&(_, _, v)| v.max(0.0))
             .sum::<f64>()
             .max(1e-12);
-    (m2 / 2.0).sqrt() > width_factor * sigma
+    if (m2 / 2.0).sqrt() <= width_factor * sigma {
+        Absent
+    } else if follows {
+        SameObject
+    } else {
+        BroadBackground
+    }
+}
+
+/// What the other probe channel shows under a broad bright object
+/// ([`seen_in_other_channel`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OtherChannel {
+    /// Nothing broad and significant: the object is this probe's alone.
+    Absent,
+    /// The same object, of comparable brightness and shape: a granule.
+    SameObject,
+    /// A broad significant excess that does not follow the object's
+    /// profile: the object lies on autofluorescent tissue, whose light
+    /// inflates its flux; it is neither a granule nor, on that flux, a
+    /// cluster.
+    BroadBackground,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simulate::optics::add_gaussian;
+    use crate::spots::objects::{build_objects, ObjectParams};
+
+    /// One object of `own` around (30, 30), measured as the pipeline does.
+    fn object(own: &Array2<f32>) -> SpotObject {
+        let mut band = own.mapv(|v| v - 100.0);
+        band.mapv_inplace(|v| v.max(0.0));
+        let floor = Array2::from_elem(own.dim(), 20.0f32);
+        let labels = Array2::<u32>::ones(own.dim());
+        let p = ObjectParams {
+            sigma: 1.5,
+            aperture_margin: 3,
+            ring_gap: 2,
+            ring_width: 3,
+            peak_fraction: 0.05,
+            max_region_px: 2000,
+        };
+        let objs = build_objects(own, &band, &floor, &[(30, 30)], &labels, &p);
+        assert_eq!(objs.len(), 1);
+        objs.into_iter().next().unwrap()
+    }
+
+    fn noisy(seed: u64) -> Array2<f32> {
+        let mut rng = crate::rng::Rng::new(seed, 1);
+        Array2::from_shape_fn((61, 61), |_| (100.0 + 5.0 * rng.normal()) as f32)
+    }
+
+    #[test]
+    fn granule_tissue_and_lone_object_are_told_apart() {
+        // A broad granule (sigma 4 px) at the same place in both channels.
+        let mut own = noisy(1);
+        let mut other = noisy(2);
+        add_gaussian(&mut own, 30.0, 30.0, 4.0, 40000.0);
+        add_gaussian(&mut other, 30.2, 29.8, 4.0, 30000.0);
+        let o = object(&own);
+        assert!(o.width_px > 2.4, "width {}", o.width_px);
+        assert_eq!(
+            seen_in_other_channel(&other, &o, 1.5, 1.6, 4.5),
+            OtherChannel::SameObject
+        );
+        // Two dots 3 px apart (one broad object) on a patch of tissue
+        // autofluorescence (sigma 8 px) seen in both channels, 3 px off
+        // the object's centre: the other channel's excess is broad and
+        // significant but does not follow the object.
+        let mut own = noisy(3);
+        let mut other = noisy(4);
+        add_gaussian(&mut own, 28.5, 30.0, 1.5, 3000.0);
+        add_gaussian(&mut own, 31.5, 30.0, 1.5, 3000.0);
+        add_gaussian(&mut own, 30.0, 33.0, 8.0, 12000.0);
+        add_gaussian(&mut other, 30.0, 33.0, 8.0, 12000.0);
+        let o = object(&own);
+        assert!(o.width_px > 2.4, "width {}", o.width_px);
+        assert_eq!(
+            seen_in_other_channel(&other, &o, 1.5, 1.6, 4.5),
+            OtherChannel::BroadBackground
+        );
+        // The same broad object with nothing in the other channel.
+        assert_eq!(
+            seen_in_other_channel(&noisy(5), &o, 1.5, 1.6, 4.5),
+            OtherChannel::Absent
+        );
+    }
 }

@@ -545,27 +545,49 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
     // objects that would otherwise count as clusters are checked, which is
     // where a granule does harm.
     let mut extra_granules = 0usize;
-    for (objs, gran, other, sigma, reference) in [
-        (&t.objects, &mut t_gran, &control.data, t.sigma_px, t_ref),
-        (&c.objects, &mut c_gran, &target.data, c.sigma_px, c_ref),
+    let mut t_on_tissue = vec![false; t.objects.len()];
+    let mut c_on_tissue = vec![false; c.objects.len()];
+    for (objs, gran, on_tissue, other, sigma, reference) in [
+        (
+            &t.objects,
+            &mut t_gran,
+            &mut t_on_tissue,
+            &control.data,
+            t.sigma_px,
+            t_ref,
+        ),
+        (
+            &c.objects,
+            &mut c_gran,
+            &mut c_on_tissue,
+            &target.data,
+            c.sigma_px,
+            c_ref,
+        ),
     ] {
         let Some(r) = reference else {
             continue;
         };
-        for (o, g) in objs.iter().zip(gran.iter_mut()) {
-            if !*g
-                && o.flux >= p.cluster_min_copies * r
-                && o.width_px > p.granule_width_factor * sigma
-                && granules::seen_in_other_channel(
-                    other,
-                    o,
-                    sigma,
-                    p.granule_width_factor,
-                    p.detection_threshold_sd,
-                )
+        for (i, o) in objs.iter().enumerate() {
+            if gran[i]
+                || o.flux < p.cluster_min_copies * r
+                || o.width_px <= p.granule_width_factor * sigma
             {
-                *g = true;
-                extra_granules += 1;
+                continue;
+            }
+            match granules::seen_in_other_channel(
+                other,
+                o,
+                sigma,
+                p.granule_width_factor,
+                p.detection_threshold_sd,
+            ) {
+                granules::OtherChannel::SameObject => {
+                    gran[i] = true;
+                    extra_granules += 1;
+                }
+                granules::OtherChannel::BroadBackground => on_tissue[i] = true,
+                granules::OtherChannel::Absent => {}
             }
         }
     }
@@ -574,11 +596,12 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
     let rim = p.rim_tolerance_um / px;
     let mut signals = Vec::new();
     let mut qc = Vec::new();
-    for (channel, objs, gran, reference, src, sigma, est, log_sd) in [
+    for (channel, objs, gran, on_tissue, reference, src, sigma, est, log_sd) in [
         (
             Channel::Target,
             &t.objects,
             &t_gran,
+            &t_on_tissue,
             t_ref,
             t_src,
             t.sigma_px,
@@ -589,6 +612,7 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
             Channel::Control,
             &c.objects,
             &c_gran,
+            &c_on_tissue,
             c_ref,
             c_src,
             c.sigma_px,
@@ -614,8 +638,8 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
         let peak_of = |o: &SpotObject| o.flux / (2.0 * std::f64::consts::PI * sigma * sigma);
         let mut rows: Vec<Signal> = objs
             .iter()
-            .zip(gran.iter())
-            .map(|(o, &g)| {
+            .zip(gran.iter().zip(on_tissue.iter()))
+            .map(|(o, (&g, &tissue))| {
                 let ci = reference
                     .map(|r| clusters::copies_by_intensity(o.flux, r))
                     .unwrap_or(1.0);
@@ -625,6 +649,10 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
                 let wide = o.width_px > 1.5 * sigma + 0.5;
                 let (kind, copies, mixture) = if g {
                     (SignalKind::Granule, 0, None)
+                } else if tissue {
+                    // On autofluorescent tissue: one copy, not a cluster
+                    // of the tissue's light.
+                    (SignalKind::Single, 1, None)
                 } else if (ci >= p.cluster_min_copies && (o.n_maxima >= 2 || wide))
                     || ci >= compact_min
                 {
