@@ -3,12 +3,13 @@
 //! temporary folder at start; `cargo bench --bench stages`;
 //! docs/performance.md has the figures):
 //! TIFF decode, Gaussian filter (with the former transposing
-//! implementation for comparison), median filter, DAPI segmentation and
+//! implementation for comparison), median filter (exact and the
+//! bin-interpolated one the detector uses), DAPI segmentation and
 //! signal detection. `cargo test` does not run them.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use fishscore::filters::gaussian::{gaussian_filter, gaussian_kernel, reflect_index, transpose};
-use fishscore::filters::rank::median_filter;
+use fishscore::filters::rank::{median_filter, median_filter_approx};
 use fishscore::io::load::{load_field, FieldSource, LoadOptions};
 use fishscore::nuclei::{segment_nuclei, NucleusParams};
 use fishscore::spots::{detect_signals, SpotParams};
@@ -118,6 +119,9 @@ fn stages(c: &mut Criterion) {
     });
     g.bench_function("median_filter_1024_r5", |b| {
         b.iter(|| median_filter(black_box(&img), 5))
+    });
+    g.bench_function("median_filter_approx_1024_r5", |b| {
+        b.iter(|| median_filter_approx(black_box(&img), 5))
     });
     g.bench_function("median_total_cmp_before_1024_r5", |b| {
         b.iter(|| median_total_cmp(black_box(&img), 5))

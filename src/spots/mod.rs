@@ -236,7 +236,7 @@ fn detect_objects(
     // Edge-preserving background (median over a window three PSF sigmas
     // wide): removes spots, keeps nucleus outlines and uneven
     // autofluorescence, which then do not reach the detector.
-    let bg = crate::filters::rank::median_filter(img, (3.0 * sigma_px).ceil() as usize);
+    let bg = crate::filters::rank::median_filter_approx(img, (3.0 * sigma_px).ceil() as usize);
     let mut flat = img.clone();
     flat.zip_mut_with(&bg, |a, b| *a -= *b);
     drop(bg);
