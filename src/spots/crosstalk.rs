@@ -21,14 +21,27 @@ pub fn dapi_crosstalk(
     labels: &Array2<u32>,
     sigma: f64,
 ) -> f64 {
-    let bp = |a: &Array2<f32>| {
-        let mut s = gaussian_filter(a, sigma);
-        let c = gaussian_filter(a, 3.0 * sigma);
-        s.zip_mut_with(&c, |x, y| *x -= *y);
-        s
-    };
-    let bt = bp(probe);
-    let bd = bp(dapi);
+    crosstalk_on_band(probe, &band_pass(dapi, sigma), labels, sigma)
+}
+
+/// The band-pass of [`dapi_crosstalk`]: `G(sigma) - G(3 sigma)`.
+pub fn band_pass(a: &Array2<f32>, sigma: f64) -> Array2<f32> {
+    let mut s = gaussian_filter(a, sigma);
+    let c = gaussian_filter(a, 3.0 * sigma);
+    s.zip_mut_with(&c, |x, y| *x -= *y);
+    s
+}
+
+/// [`dapi_crosstalk`] with the DAPI band-pass `bd` computed once by the
+/// caller ([`band_pass`] at the same `sigma`) and shared by both probe
+/// channels.
+pub fn crosstalk_on_band(
+    probe: &Array2<f32>,
+    bd: &Array2<f32>,
+    labels: &Array2<u32>,
+    sigma: f64,
+) -> f64 {
+    let bt = band_pass(probe, sigma);
     let inside: Vec<f32> = bt
         .iter()
         .zip(labels.iter())

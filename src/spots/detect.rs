@@ -79,6 +79,14 @@ pub fn local_stats(img: &Array2<f32>, block: usize) -> (Array2<f32>, Array2<f32>
     let cells: Vec<(f32, f32)> = cells.iter().map(|&(m, s)| (m, s.max(0.5 * med))).collect();
     let mut lvl = Array2::<f32>::zeros((h, w));
     let mut out = Array2::<f32>::zeros((h, w));
+    // Column weights are the same on every row: computed once.
+    let cols: Vec<(usize, usize, f32)> = (0..w)
+        .map(|x| {
+            let fx = ((x as f64 + 0.5) / block as f64 - 0.5).clamp(0.0, (bx - 1) as f64);
+            let x0 = fx.floor() as usize;
+            (x0, (x0 + 1).min(bx - 1), (fx - x0 as f64) as f32)
+        })
+        .collect();
     lvl.as_slice_mut()
         .unwrap()
         .par_chunks_mut(w.max(1))
@@ -89,18 +97,18 @@ pub fn local_stats(img: &Array2<f32>, block: usize) -> (Array2<f32>, Array2<f32>
             let y0 = fy.floor() as usize;
             let y1 = (y0 + 1).min(by - 1);
             let ty = (fy - y0 as f64) as f32;
-            for (x, (l, o)) in lrow.iter_mut().zip(row.iter_mut()).enumerate() {
-                let fx = ((x as f64 + 0.5) / block as f64 - 0.5).clamp(0.0, (bx - 1) as f64);
-                let x0 = fx.floor() as usize;
-                let x1 = (x0 + 1).min(bx - 1);
-                let tx = (fx - x0 as f64) as f32;
-                let bil = |f: &dyn Fn((f32, f32)) -> f32| {
-                    let a = f(cells[y0 * bx + x0]) * (1.0 - tx) + f(cells[y0 * bx + x1]) * tx;
-                    let b = f(cells[y1 * bx + x0]) * (1.0 - tx) + f(cells[y1 * bx + x1]) * tx;
-                    a * (1.0 - ty) + b * ty
-                };
-                *l = bil(&|c| c.0);
-                *o = bil(&|c| c.1);
+            let (r0, r1) = (
+                &cells[y0 * bx..(y0 + 1) * bx],
+                &cells[y1 * bx..(y1 + 1) * bx],
+            );
+            for ((l, o), &(x0, x1, tx)) in lrow.iter_mut().zip(row.iter_mut()).zip(&cols) {
+                let (c00, c01, c10, c11) = (r0[x0], r0[x1], r1[x0], r1[x1]);
+                let a = c00.0 * (1.0 - tx) + c01.0 * tx;
+                let b = c10.0 * (1.0 - tx) + c11.0 * tx;
+                *l = a * (1.0 - ty) + b * ty;
+                let a = c00.1 * (1.0 - tx) + c01.1 * tx;
+                let b = c10.1 * (1.0 - tx) + c11.1 * tx;
+                *o = a * (1.0 - ty) + b * ty;
             }
         });
     (lvl, out)

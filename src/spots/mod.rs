@@ -446,9 +446,11 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
     // DAPI bleed-through out of both probe channels first.
     let sigma0 = p.psf_fwhm_um / (2.0 * (2.0 * std::f64::consts::LN_2).sqrt()) / px;
     let (beta_t, beta_c) = if p.correct_crosstalk {
+        // The DAPI band-pass once, for both probe channels.
+        let bd = crosstalk::band_pass(&field.dapi.data, sigma0);
         rayon::join(
-            || crosstalk::dapi_crosstalk(&field.target.data, &field.dapi.data, labels, sigma0),
-            || crosstalk::dapi_crosstalk(&field.control.data, &field.dapi.data, labels, sigma0),
+            || crosstalk::crosstalk_on_band(&field.target.data, &bd, labels, sigma0),
+            || crosstalk::crosstalk_on_band(&field.control.data, &bd, labels, sigma0),
         )
     } else {
         (0.0, 0.0)
