@@ -152,8 +152,10 @@ fn from_order_key(k: u32) -> f32 {
 /// the histogram of the window's coarse bins is updated column by column
 /// as the window slides right, the bin holding the median is tracked from
 /// one pixel to the next, and only the window's values in that bin (a few)
-/// are compared to pick the exact median. `hist` is all zeros on entry and
-/// on return; `buf` is scratch space.
+/// are compared to pick the exact median; with `interpolate`, the median
+/// is instead placed inside that bin by its rank there (no window scan,
+/// [`median_filter_approx`]). `hist` is all zeros on entry and on return;
+/// `buf` is scratch space.
 #[allow(clippy::too_many_arguments)]
 fn median_row(
     keys: &[u32],

@@ -137,6 +137,18 @@ pub fn seen_in_other_channel(
     if s <= 0.0 || noise <= 0.0 || s < min_snr * noise * n.sqrt() || s < 0.2 * o.flux {
         return Absent;
     }
+    let (cx, cy) = (sx / s, sy / s);
+    let m2: f64 = px
+        .iter()
+        .map(|&(x, y, v)| v.max(0.0) * ((x - cx).powi(2) + (y - cy).powi(2)))
+        .sum::<f64>()
+        / px.iter()
+            .map(|&(_, _, v)| v.max(0.0))
+            .sum::<f64>()
+            .max(1e-12);
+    if (m2 / 2.0).sqrt() <= width_factor * sigma {
+        return Absent;
+    }
     // The same object in both channels has the same shape: the other
     // image, fitted over the aperture as a * (this object's profile) + b,
     // must hold a significant share a >= 0.2 of it (a = the other
@@ -154,18 +166,7 @@ pub fn seen_in_other_channel(
         let a = suv / suu;
         a >= 0.2 && a >= min_snr * noise / suu.sqrt()
     };
-    let (cx, cy) = (sx / s, sy / s);
-    let m2: f64 = px
-        .iter()
-        .map(|&(x, y, v)| v.max(0.0) * ((x - cx).powi(2) + (y - cy).powi(2)))
-        .sum::<f64>()
-        / px.iter()
-            .map(|&(_, _, v)| v.max(0.0))
-            .sum::<f64>()
-            .max(1e-12);
-    if (m2 / 2.0).sqrt() <= width_factor * sigma {
-        Absent
-    } else if follows {
+    if follows {
         SameObject
     } else {
         BroadBackground

@@ -58,7 +58,7 @@ pub fn deblended_ratio(a: &SpotObject, b: &SpotObject, sigma: f64, w: usize) -> 
 /// Merges pairs of single-copy signals of one channel closer than
 /// `distance_px` whose brightness ratio is at most `max_ratio`. The merged
 /// row has the intensity-weighted position, the summed intensity, one copy
-/// and kind `split_merged`. `ratio(i, j)` gives the brightness ratio of
+/// and kind `split_merged`. `ratio_of(i, j)` gives the brightness ratio of
 /// rows `i` and `j` where a better measure than their intensities exists
 /// (a joint fit, [`deblended_ratio`]); `None` falls back to intensities.
 pub fn merge_split_signals(
@@ -184,6 +184,23 @@ mod tests {
         // The same ratio whichever comes first.
         let r2 = deblended_ratio(&objs[1], &objs[0], 1.5, w).unwrap();
         assert!((r - r2).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_measured_ratio_overrides_the_intensities() {
+        // Intensities 5x apart (as overlapping apertures measure a split
+        // pair), but the joint fit says 1.2: one copy. And the other way
+        // round: equal intensities, a fitted ratio of 4: two copies.
+        let rows = vec![sig(10.0, 10.0, 500.0), sig(14.0, 10.0, 100.0)];
+        let out = merge_split_signals(rows.clone(), 8.0, 3.0, |_, _| Some(1.2));
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].kind, SignalKind::SplitMerged);
+        assert_eq!(merge_split_signals(rows, 8.0, 3.0, |_, _| None).len(), 2);
+        let rows = vec![sig(10.0, 10.0, 100.0), sig(14.0, 10.0, 100.0)];
+        assert_eq!(
+            merge_split_signals(rows, 8.0, 3.0, |_, _| Some(4.0)).len(),
+            2
+        );
     }
 
     #[test]
