@@ -271,7 +271,12 @@ fn detect_objects(
     let floor = detect::local_threshold(&band, block, p.region_threshold_sd);
     let op = ObjectParams {
         sigma: sigma_px,
-        aperture_margin: (1.5 * sigma_px).ceil() as usize,
+        // The aperture reaches 1.5 PSF sigmas past the signal region,
+        // rounded to whole pixels (not up: at 0.3 um pixels rounding up
+        // made a faint dot's aperture 41 px against the ~20 px that hold
+        // its light, and the ring background's error times that area
+        // turned faint dots' flux negative).
+        aperture_margin: (1.5 * sigma_px).round().max(1.0) as usize,
         // Gap and ring in PSF sigmas, with 2-3 px floors where the PSF
         // spans several pixels; where it spans less than one (coarse
         // pixels) the floors would put the ring microns away, on nuclear
