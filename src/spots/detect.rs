@@ -35,15 +35,20 @@ pub fn median(v: &mut [f32]) -> f32 {
 
 /// Robust standard deviation (1.4826 x median absolute deviation).
 pub fn robust_sd(v: &[f32]) -> f32 {
+    median_and_robust_sd(&mut v.to_vec()).1
+}
+
+/// Median and robust SD of `v` (reordered and overwritten) with one
+/// median selection shared by both.
+pub fn median_and_robust_sd(v: &mut [f32]) -> (f32, f32) {
     if v.is_empty() {
-        return 0.0;
+        return (0.0, 0.0);
     }
-    let mut w = v.to_vec();
-    let m = median(&mut w);
-    for x in w.iter_mut() {
+    let m = median(v);
+    for x in v.iter_mut() {
         *x = (*x - m).abs();
     }
-    1.4826 * median(&mut w)
+    (m, 1.4826 * median(v))
 }
 
 /// Local level and noise of `img`: the median and the robust SD in square
@@ -68,8 +73,7 @@ pub fn local_stats(img: &Array2<f32>, block: usize) -> (Array2<f32>, Array2<f32>
                     v.push(img[[y, x]]);
                 }
             }
-            let sd = robust_sd(&v);
-            (median(&mut v), sd)
+            median_and_robust_sd(&mut v)
         })
         .collect();
     // A floor at half the field's median block noise keeps blank blocks
