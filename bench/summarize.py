@@ -94,3 +94,10 @@ print(f"calls outside the 1.8-2.2 zone: {sum(1 for c in outside if c['call_corre
 errs = sorted(c["ratio_rel_error"] for c in calls if c.get("ratio_rel_error") is not None)
 if errs:
     print(f"ratio relative error: median {errs[len(errs) // 2]:.3f}, worst {errs[-1]:.3f} over {len(errs)} cases")
+# The same error against the truth of the nuclei the result counted: what
+# is left is counting error; the rest of the error above is the sampling
+# of 50-100 nuclei.
+cerrs = sorted(c["ratio_rel_error_of_scored"] for c in calls if c.get("ratio_rel_error_of_scored") is not None)
+if cerrs:
+    print(f"ratio error against the counted nuclei' truth (counting only): median {cerrs[len(cerrs) // 2]:.3f}, "
+          f"worst {cerrs[-1]:.3f} over {len(cerrs)} cases")

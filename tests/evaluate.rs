@@ -136,3 +136,57 @@ fn tree_mode_summarises_cases_and_reports_missing_results() {
     assert_eq!(m["by_tag"]["small"]["cases"], 1);
     assert!(m["cases"][1]["error"].as_str().unwrap().contains("c2"));
 }
+
+#[test]
+fn the_counting_error_is_measured_on_the_nuclei_counted_not_all_scorable_ones() {
+    let (_t, truth, res) = setup();
+    // fishscore's own columns: `scorable` for every truly scorable nucleus,
+    // `scored` for only the five smallest-id eligible ones.
+    let truth_rows = fishscore::evaluate::read::read_truth(&truth).unwrap();
+    let mut eligible: Vec<u32> = Vec::new();
+    let mut r = csv::Reader::from_path(truth.join("truth_nuclei.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|c| c == n).unwrap();
+    let mut rows = Vec::new();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        if &rec[col("eligible")] == "true" {
+            eligible.push(rec[col("id")].parse().unwrap());
+        }
+        rows.push(rec);
+    }
+    eligible.sort_unstable();
+    let counted: Vec<u32> = eligible[..5].to_vec();
+    let mut w = csv::Writer::from_path(res.join("nuclei.csv")).unwrap();
+    w.write_record(["field", "id", "scorable", "scored", "target", "control"])
+        .unwrap();
+    for rec in &rows {
+        let id: u32 = rec[col("id")].parse().unwrap();
+        w.write_record([
+            "f1",
+            &rec[col("id")],
+            &rec[col("scorable")],
+            if counted.contains(&id) {
+                "true"
+            } else {
+                "false"
+            },
+            &rec[col("target_copies")],
+            &rec[col("control_copies")],
+        ])
+        .unwrap();
+    }
+    w.flush().unwrap();
+    let (t, c) = counted.iter().fold((0u64, 0u64), |(t, c), id| {
+        let n = &truth_rows.nuclei[id];
+        (t + n.target as u64, c + n.control as u64)
+    });
+    let m = eval(&truth, &res);
+    let of_counted = m["call"]["truth_ratio_of_scored"].as_f64().unwrap();
+    assert!(
+        (of_counted - t as f64 / c as f64).abs() < 1e-12,
+        "{of_counted} vs {t}/{c}"
+    );
+    // Scorability is still judged on the `scorable` column.
+    assert_eq!(m["nuclei"]["scorable_kept_share"], 1.0);
+}

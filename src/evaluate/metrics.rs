@@ -126,8 +126,9 @@ pub struct CallMetrics {
     pub ratio: Option<f64>,
     /// |ratio - truth_ratio| / truth_ratio.
     pub ratio_rel_error: Option<f64>,
-    /// Truth ratio over the truth nuclei matched to the result's scored
-    /// nuclei (separates counting error from sampling of nuclei).
+    /// Truth ratio over the truth nuclei matched to the nuclei the result
+    /// counted in its ratio (its `scored` column): separates counting
+    /// error from the sampling of 50-100 nuclei.
     pub truth_ratio_of_scored: Option<f64>,
     /// |ratio - truth_ratio_of_scored| / truth_ratio_of_scored.
     pub ratio_rel_error_of_scored: Option<f64>,
@@ -453,8 +454,9 @@ pub fn case_metrics(name: &str, truth: &Truth, res: &ResultSet) -> Result<CaseMe
         let pred_call = rep.get("call").and_then(|v| v.as_str()).map(str::to_string);
         let truth_ratio = truth.summary.ratio;
         let (mut st, mut sc) = (0u64, 0u64);
+        let counted = |p: u32| res.nuclei.get(&p).map(|n| n.counted).unwrap_or(false);
         for (t, (p, _)) in &t_to_p {
-            if let (Some(tn), true) = (truth.nuclei.get(t), scored(*p)) {
+            if let (Some(tn), true) = (truth.nuclei.get(t), counted(*p)) {
                 st += tn.target as u64;
                 sc += tn.control as u64;
             }

@@ -66,8 +66,12 @@ pub struct Truth {
 pub struct ResultNucleus {
     /// Label id.
     pub id: u32,
-    /// Counted in the ratio.
+    /// Morphologically scorable (fishscore's `scorable` column, else the
+    /// `scored` flag): what the nucleus figures compare with the truth.
     pub scored: bool,
+    /// Counted in the ratio (the `scored` column: the nuclei enumerated,
+    /// 50-100 of the scorable ones).
+    pub counted: bool,
     /// Target count, when the result has signals.
     pub target: Option<f64>,
     /// Control count.
@@ -317,6 +321,11 @@ pub fn read_result(dir: &Path) -> Result<ResultSet, EvalError> {
                 r.bool("scorable")?
             } else {
                 r.bool("scored")?
+            },
+            counted: if r.has("scored") {
+                r.bool("scored")?
+            } else {
+                r.bool("scorable")?
             },
             target: r.opt_num("target")?,
             control: r.opt_num("control")?,
