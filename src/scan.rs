@@ -369,6 +369,7 @@ impl TileResult {
             signals: crate::spots::FieldSignals {
                 signals: self.signals,
                 granules_excluded: 0,
+                dapi_bleed_excluded: 0,
                 qc: Vec::new(),
             },
             timings: vec![("tile".into(), self.seconds)],

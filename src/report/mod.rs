@@ -97,6 +97,7 @@ struct FieldSummary<'a> {
     input: &'a Option<crate::io::load::InputInfo>,
     signal_qc: &'a [crate::spots::ChannelQc],
     granules_excluded: usize,
+    dapi_bleed_excluded: usize,
     timings_s: &'a [(String, f64)],
 }
 
@@ -119,6 +120,16 @@ pub fn report_map(
     let s = &result.score;
     let mut qc: Vec<String> = s.qc.clone();
     qc.extend(score_input::input_qc(result));
+    let bleed: usize = result
+        .fields
+        .iter()
+        .map(|f| f.signals.dapi_bleed_excluded)
+        .sum();
+    if bleed > 0 {
+        qc.push(format!(
+            "DAPI clipped: {bleed} object(s) on clipped chromatin excluded as DAPI bleed-through (seen in both probe images); re-image with a shorter DAPI exposure"
+        ));
+    }
     let fields: Vec<FieldSummary> = result
         .fields
         .iter()
@@ -135,6 +146,7 @@ pub fn report_map(
             input: &f.input,
             signal_qc: &f.signals.qc,
             granules_excluded: f.signals.granules_excluded,
+            dapi_bleed_excluded: f.signals.dapi_bleed_excluded,
             timings_s: &f.timings,
         })
         .collect();

@@ -188,6 +188,68 @@ pub enum OtherChannel {
     BroadBackground,
 }
 
+/// Pixels where the DAPI image is clipped: the maximum value, when it is
+/// repeated in at least 0.01 % of the pixels (and at least 10): a camera
+/// or an export that clips piles pixels up at its top value, while the
+/// brightest pixel of an unclipped image is nearly unique. `None` when
+/// nothing is clipped.
+pub fn clipped_mask(dapi: &Array2<f32>) -> Option<Array2<bool>> {
+    let m = dapi.iter().copied().fold(f32::MIN, f32::max);
+    let n = dapi.iter().filter(|&&v| v >= m).count();
+    (n >= 10 && n as f64 >= 1e-4 * dapi.len() as f64).then(|| dapi.mapv(|v| v >= m))
+}
+
+/// Share of an object's own profile found at the same place in the OTHER
+/// probe image: the least-squares amplitude of a Gaussian of the object's
+/// photometric width holding its flux, fitted to the other image minus
+/// its ring background (1 to 3 PSF sigmas outside the aperture), over the
+/// aperture. About 0 for a signal of one probe; about
+/// `beta_other / beta_own` for DAPI bleed-through, which prints the same
+/// chromatin texture into both probe images. `None` without a ring.
+pub fn share_in_other_channel(other: &Array2<f32>, o: &SpotObject, sigma: f64) -> Option<f64> {
+    let (h, w) = other.dim();
+    if o.aperture.is_empty() || o.flux <= 0.0 {
+        return None;
+    }
+    let r_ap = (o.aperture.len() as f64 / std::f64::consts::PI).sqrt();
+    let (r0, r1) = (r_ap + sigma, r_ap + 3.0 * sigma);
+    let mut ring = Vec::new();
+    let (x0, x1) = (
+        (o.x - r1).floor().max(0.0) as usize,
+        ((o.x + r1).ceil() as usize).min(w - 1),
+    );
+    let (y0, y1) = (
+        (o.y - r1).floor().max(0.0) as usize,
+        ((o.y + r1).ceil() as usize).min(h - 1),
+    );
+    for y in y0..=y1 {
+        for x in x0..=x1 {
+            let d = ((x as f64 - o.x).powi(2) + (y as f64 - o.y).powi(2)).sqrt();
+            if d >= r0 && d <= r1 {
+                ring.push(other[[y, x]]);
+            }
+        }
+    }
+    if ring.len() < 8 {
+        return None;
+    }
+    let bg = super::detect::median(&mut ring) as f64;
+    let wp = o.width_px.max(0.5 * sigma);
+    let norm = o.flux / (2.0 * std::f64::consts::PI * wp * wp);
+    let (mut sgv, mut sgg) = (0.0f64, 0.0f64);
+    for &(i, _) in &o.aperture {
+        let (y, x) = (i as usize / w, i as usize % w);
+        if y >= h {
+            continue;
+        }
+        let r2 = (x as f64 - o.x).powi(2) + (y as f64 - o.y).powi(2);
+        let g = norm * (-r2 / (2.0 * wp * wp)).exp();
+        sgv += g * (other[[y, x]] as f64 - bg);
+        sgg += g * g;
+    }
+    (sgg > 0.0).then(|| sgv / sgg)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,5 +314,34 @@ mod tests {
             seen_in_other_channel(&noisy(5), &o, 1.5, 1.6, 4.5),
             OtherChannel::Absent
         );
+    }
+
+    #[test]
+    fn a_profile_in_both_images_has_a_share_and_a_lone_dot_none() {
+        // DAPI bleed-through: the same blob in both probe images at 0.8
+        // of the strength; a dot of one probe: nothing in the other.
+        let mut own = noisy(6);
+        let mut other = noisy(7);
+        add_gaussian(&mut own, 30.0, 30.0, 2.0, 3000.0);
+        add_gaussian(&mut other, 30.0, 30.0, 2.0, 2400.0);
+        let o = object(&own);
+        let a = share_in_other_channel(&other, &o, 1.5).unwrap();
+        assert!((a - 0.8).abs() < 0.15, "bleed share {a}");
+        let b = share_in_other_channel(&noisy(8), &o, 1.5).unwrap();
+        assert!(b.abs() < 0.15, "lone dot share {b}");
+    }
+
+    #[test]
+    fn clipping_is_a_pile_up_at_the_top_value() {
+        let mut rng = crate::rng::Rng::new(9, 3);
+        let mut img = Array2::from_shape_fn((100, 100), |_| (1000.0 + 300.0 * rng.normal()) as f32);
+        assert!(clipped_mask(&img).is_none());
+        for i in 0..40 {
+            img[[i, 2 * i]] = 4095.0;
+        }
+        img.mapv_inplace(|v| v.min(4095.0));
+        let m = clipped_mask(&img).unwrap();
+        assert_eq!(m.iter().filter(|&&c| c).count(), 40);
+        assert!(m[[10, 20]] && !m[[10, 21]]);
     }
 }

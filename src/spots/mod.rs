@@ -213,8 +213,12 @@ pub struct ChannelQc {
 pub struct FieldSignals {
     /// Signals of both channels (granules included with kind granule).
     pub signals: Vec<Signal>,
-    /// Granules excluded.
+    /// Granules excluded (pairs and objects, including the bleed-through
+    /// objects below).
     pub granules_excluded: usize,
+    /// Objects on clipped DAPI excluded as DAPI bleed-through (reported
+    /// with kind granule: not a signal, present in both probe images).
+    pub dapi_bleed_excluded: usize,
     /// Per-channel QC.
     pub qc: Vec<ChannelQc>,
 }
@@ -484,6 +488,49 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
         t_gran[i] = true;
         c_gran[j] = true;
     }
+    // DAPI bleed-through where the DAPI image is clipped: the crosstalk
+    // subtracted there is that of the clipped value, so the chromatin
+    // texture above the clip stays in BOTH probe images. An object on
+    // clipped DAPI whose profile shows up in the other probe image with at
+    // least half the strength that bleed-through would give it there (the
+    // ratio of the two crosstalk coefficients; a signal of one probe gives
+    // about 0) is that texture, not a signal. Excluded like a granule and
+    // counted apart.
+    let mut bleed_excluded = 0usize;
+    if let Some(clip) = granules::clipped_mask(&field.dapi.data) {
+        let clip = clip.as_slice().expect("fresh array");
+        for (objs, gran, other, sigma, ratio) in [
+            (
+                &t.objects,
+                &mut t_gran,
+                &control.data,
+                t.sigma_px,
+                beta_c / beta_t,
+            ),
+            (
+                &c.objects,
+                &mut c_gran,
+                &target.data,
+                c.sigma_px,
+                beta_t / beta_c,
+            ),
+        ] {
+            if !(ratio.is_finite() && ratio > 0.0) {
+                continue;
+            }
+            for (i, o) in objs.iter().enumerate() {
+                if gran[i] || !o.aperture.iter().any(|&(k, _)| clip[k as usize]) {
+                    continue;
+                }
+                if granules::share_in_other_channel(other, o, sigma)
+                    .is_some_and(|a| a >= 0.5 * ratio)
+                {
+                    gran[i] = true;
+                    bleed_excluded += 1;
+                }
+            }
+        }
+    }
     let live = |objs: &[SpotObject], g: &[bool]| -> Vec<usize> {
         (0..objs.len()).filter(|&i| !g[i]).collect()
     };
@@ -733,7 +780,8 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
     }
     FieldSignals {
         signals,
-        granules_excluded: granule_pairs.len() + extra_granules,
+        granules_excluded: granule_pairs.len() + extra_granules + bleed_excluded,
+        dapi_bleed_excluded: bleed_excluded,
         qc,
     }
 }
