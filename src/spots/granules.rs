@@ -56,6 +56,33 @@ pub fn find_granules(
     pairs
 }
 
+/// Values of `img` in a ring 1 to 3 PSF sigmas outside an object's
+/// aperture (taken as a disc of the aperture's area); `None` under 8
+/// pixels.
+fn ring_around(img: &Array2<f32>, o: &SpotObject, sigma: f64) -> Option<Vec<f32>> {
+    let (h, w) = img.dim();
+    let r_ap = (o.aperture.len() as f64 / std::f64::consts::PI).sqrt();
+    let (r0, r1) = (r_ap + sigma, r_ap + 3.0 * sigma);
+    let mut ring = Vec::new();
+    let (x0, x1) = (
+        (o.x - r1).floor().max(0.0) as usize,
+        ((o.x + r1).ceil() as usize).min(w - 1),
+    );
+    let (y0, y1) = (
+        (o.y - r1).floor().max(0.0) as usize,
+        ((o.y + r1).ceil() as usize).min(h - 1),
+    );
+    for y in y0..=y1 {
+        for x in x0..=x1 {
+            let d = ((x as f64 - o.x).powi(2) + (y as f64 - o.y).powi(2)).sqrt();
+            if d >= r0 && d <= r1 {
+                ring.push(img[[y, x]]);
+            }
+        }
+    }
+    (ring.len() >= 8).then_some(ring)
+}
+
 /// Whether a broad object of one channel is also a broad object in the
 /// OTHER channel's image, measured directly (the other channel's detector
 /// may have missed it: a granule much wider than the PSF gives a weak
@@ -83,28 +110,9 @@ pub fn seen_in_other_channel(
     if o.aperture.is_empty() {
         return Absent;
     }
-    let r_ap = (o.aperture.len() as f64 / std::f64::consts::PI).sqrt();
-    let (r0, r1) = (r_ap + sigma, r_ap + 3.0 * sigma);
-    let mut ring = Vec::new();
-    let (x0, x1) = (
-        (o.x - r1).floor().max(0.0) as usize,
-        ((o.x + r1).ceil() as usize).min(w - 1),
-    );
-    let (y0, y1) = (
-        (o.y - r1).floor().max(0.0) as usize,
-        ((o.y + r1).ceil() as usize).min(h - 1),
-    );
-    for y in y0..=y1 {
-        for x in x0..=x1 {
-            let d = ((x as f64 - o.x).powi(2) + (y as f64 - o.y).powi(2)).sqrt();
-            if d >= r0 && d <= r1 {
-                ring.push(other[[y, x]]);
-            }
-        }
-    }
-    if ring.len() < 8 {
+    let Some(ring) = ring_around(other, o, sigma) else {
         return Absent;
-    }
+    };
     let bg = super::detect::median(&mut ring.clone()) as f64;
     let noise = super::detect::robust_sd(&ring) as f64;
     let (mut s, mut sx, mut sy) = (0.0f64, 0.0f64, 0.0f64);
@@ -211,28 +219,7 @@ pub fn share_in_other_channel(other: &Array2<f32>, o: &SpotObject, sigma: f64) -
     if o.aperture.is_empty() || o.flux <= 0.0 {
         return None;
     }
-    let r_ap = (o.aperture.len() as f64 / std::f64::consts::PI).sqrt();
-    let (r0, r1) = (r_ap + sigma, r_ap + 3.0 * sigma);
-    let mut ring = Vec::new();
-    let (x0, x1) = (
-        (o.x - r1).floor().max(0.0) as usize,
-        ((o.x + r1).ceil() as usize).min(w - 1),
-    );
-    let (y0, y1) = (
-        (o.y - r1).floor().max(0.0) as usize,
-        ((o.y + r1).ceil() as usize).min(h - 1),
-    );
-    for y in y0..=y1 {
-        for x in x0..=x1 {
-            let d = ((x as f64 - o.x).powi(2) + (y as f64 - o.y).powi(2)).sqrt();
-            if d >= r0 && d <= r1 {
-                ring.push(other[[y, x]]);
-            }
-        }
-    }
-    if ring.len() < 8 {
-        return None;
-    }
+    let mut ring = ring_around(other, o, sigma)?;
     let bg = super::detect::median(&mut ring) as f64;
     let wp = o.width_px.max(0.5 * sigma);
     let norm = o.flux / (2.0 * std::f64::consts::PI * wp * wp);
