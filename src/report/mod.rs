@@ -120,16 +120,6 @@ pub fn report_map(
     let s = &result.score;
     let mut qc: Vec<String> = s.qc.clone();
     qc.extend(score_input::input_qc(result));
-    let bleed: usize = result
-        .fields
-        .iter()
-        .map(|f| f.signals.dapi_bleed_excluded)
-        .sum();
-    if bleed > 0 {
-        qc.push(format!(
-            "DAPI clipped: {bleed} object(s) on clipped chromatin excluded as DAPI bleed-through (seen in both probe images); re-image with a shorter DAPI exposure"
-        ));
-    }
     let fields: Vec<FieldSummary> = result
         .fields
         .iter()

@@ -91,11 +91,22 @@ impl ScoreInput {
     }
 }
 
-/// The input layer's QC notes of every field, prefixed with the field name.
+/// The image-quality notes of every field, prefixed with the field name:
+/// the input layer's, then the objects excluded as DAPI bleed-through on
+/// clipped DAPI.
 pub fn input_qc(r: &CaseResult) -> Vec<String> {
-    r.fields
-        .iter()
-        .filter_map(|f| f.input.as_ref().map(|i| (f, i)))
-        .flat_map(|(f, i)| i.qc.iter().map(move |q| format!("{}: {q}", f.name)))
-        .collect()
+    let mut out = Vec::new();
+    for f in &r.fields {
+        if let Some(i) = &f.input {
+            out.extend(i.qc.iter().map(|q| format!("{}: {q}", f.name)));
+        }
+        let bleed = f.signals.dapi_bleed_excluded;
+        if bleed > 0 {
+            out.push(format!(
+                "{}: DAPI clipped: {bleed} object(s) on clipped chromatin excluded as DAPI bleed-through (seen in both probe images); re-image with a shorter DAPI exposure",
+                f.name
+            ));
+        }
+    }
+    out
 }
