@@ -52,3 +52,43 @@ fn bleed_through_on_clipped_dapi_is_not_counted_as_signals() {
         assert!(r > 0.8, "{ch} recall {r}");
     }
 }
+
+#[test]
+fn clusters_with_clipped_pixels_are_reported_as_lower_bounds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let truth = tmp.path().join("t");
+    // Bright, highly amplified: cluster cores clip at the 12-bit top.
+    simulate(
+        &truth,
+        &[
+            "--size",
+            "512x512",
+            "--seed",
+            "5",
+            "--snr",
+            "60",
+            "--background",
+            "400",
+            "--ratio",
+            "12",
+        ],
+    );
+    let out = tmp.path().join("r");
+    run_ok(&[
+        "analyze",
+        truth.join("image.tif").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let qc = report["qc"].to_string();
+    assert!(
+        qc.contains("cluster(s) of the target channel hold clipped pixels"),
+        "{qc}"
+    );
+    let n = report["fields"][0]["signal_qc"][0]["clipped_clusters"]
+        .as_u64()
+        .unwrap();
+    assert!(n > 0);
+}

@@ -100,6 +100,16 @@ pub fn input_qc(r: &CaseResult) -> Vec<String> {
         if let Some(i) = &f.input {
             out.extend(i.qc.iter().map(|q| format!("{}: {q}", f.name)));
         }
+        for q in &f.signals.qc {
+            if q.clipped_clusters > 0 {
+                out.push(format!(
+                    "{}: {} cluster(s) of the {} channel hold clipped pixels: their copy numbers are lower bounds",
+                    f.name,
+                    q.clipped_clusters,
+                    q.channel.as_str()
+                ));
+            }
+        }
         let bleed = f.signals.dapi_bleed_excluded;
         if bleed > 0 {
             out.push(format!(

@@ -207,6 +207,15 @@ pub fn clipped_mask(dapi: &Array2<f32>) -> Option<Array2<bool>> {
     (n >= 10 && n as f64 >= 1e-4 * dapi.len() as f64).then(|| dapi.mapv(|v| v >= m))
 }
 
+/// The value at which a probe image is clipped: its maximum, when that is
+/// the top of a camera range (8, 10, 12, 14 or 16 bits) and at least two
+/// pixels hold it. `None` otherwise (and for rescaled or float data).
+pub fn clip_value(img: &Array2<f32>) -> Option<f32> {
+    let m = img.iter().copied().fold(f32::MIN, f32::max);
+    let top = [255.0f32, 1023.0, 4095.0, 16383.0, 65535.0];
+    (top.contains(&m) && img.iter().filter(|&&v| v >= m).count() >= 2).then_some(m)
+}
+
 /// Share of an object's own profile found at the same place in the OTHER
 /// probe image: the least-squares amplitude of a Gaussian of the object's
 /// photometric width holding its flux, fitted to the other image minus
@@ -330,5 +339,16 @@ mod tests {
         let m = clipped_mask(&img).unwrap();
         assert_eq!(m.iter().filter(|&&c| c).count(), 40);
         assert!(m[[10, 20]] && !m[[10, 21]]);
+    }
+
+    #[test]
+    fn a_clip_is_a_camera_top_held_by_several_pixels() {
+        let mut img = Array2::from_elem((20, 20), 300.0f32);
+        img[[3, 3]] = 4095.0;
+        assert_eq!(clip_value(&img), None, "one pixel at the top is not a clip");
+        img[[3, 4]] = 4095.0;
+        assert_eq!(clip_value(&img), Some(4095.0));
+        img.mapv_inplace(|v| v * 0.5);
+        assert_eq!(clip_value(&img), None, "rescaled data has no camera top");
     }
 }

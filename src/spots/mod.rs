@@ -206,6 +206,9 @@ pub struct ChannelQc {
     pub signals: usize,
     /// Share of single signals whose SNR is under 4 (faint probe warning).
     pub faint_share: Option<f64>,
+    /// Clusters holding clipped pixels of the raw probe image: their copy
+    /// numbers are lower bounds.
+    pub clipped_clusters: usize,
 }
 
 /// Everything found in one field's probe channels.
@@ -742,6 +745,24 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
                 }
             })
             .collect();
+        // Clusters with clipped pixels in the raw probe image: their flux,
+        // and so their copy number, is a lower bound.
+        let clipped_clusters = granules::clip_value(&field.channel(channel).data)
+            .map(|top| {
+                let raw = field
+                    .channel(channel)
+                    .data
+                    .as_slice()
+                    .expect("standard layout");
+                rows.iter()
+                    .zip(objs.iter())
+                    .filter(|(r, o)| {
+                        r.kind == SignalKind::Cluster
+                            && o.aperture.iter().any(|&(k, _)| raw[k as usize] >= top)
+                    })
+                    .count()
+            })
+            .unwrap_or(0);
         // rows[i] is objs[i] until the merge.
         rows = splits::merge_split_signals(
             rows,
@@ -775,6 +796,7 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
             faint_share: (!singles.is_empty()).then(|| {
                 singles.iter().filter(|&&s| s < 4.0).count() as f64 / singles.len() as f64
             }),
+            clipped_clusters,
         });
         signals.extend(rows);
     }
