@@ -1,32 +1,24 @@
-//! Clipped DAPI: the chromatin texture above the clip leaks into both
-//! probe images (bleed-through the crosstalk correction cannot predict).
+//! Clipped images: DAPI clipped (the chromatin texture above the clip
+//! leaks into both probe images, bleed-through the crosstalk correction
+//! cannot predict) and probe clusters clipped (copy numbers are lower
+//! bounds).
 
 mod common;
 use common::*;
 
-#[test]
-fn bleed_through_on_clipped_dapi_is_not_counted_as_signals() {
+/// Simulates a case with `args`, analyses it; returns the temporary
+/// folder, the truth and result folders, and report.json.
+fn simulate_and_analyze(
+    args: &[&str],
+) -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    std::path::PathBuf,
+    serde_json::Value,
+) {
     let tmp = tempfile::tempdir().unwrap();
     let truth = tmp.path().join("t");
-    // As the stress set's brightdapi case: about a tenth of the pixels
-    // clipped at 4095.
-    simulate(
-        &truth,
-        &[
-            "--size",
-            "768x768",
-            "--seed",
-            "306",
-            "--dapi-level",
-            "3500",
-            "--background",
-            "60",
-            "--snr",
-            "15",
-            "--ratio",
-            "1.0",
-        ],
-    );
+    simulate(&truth, args);
     let out = tmp.path().join("r");
     run_ok(&[
         "analyze",
@@ -34,8 +26,29 @@ fn bleed_through_on_clipped_dapi_is_not_counted_as_signals() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    let report: serde_json::Value =
+    let report =
         serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    (tmp, truth, out, report)
+}
+
+#[test]
+fn bleed_through_on_clipped_dapi_is_not_counted_as_signals() {
+    // As the stress set's brightdapi case: about a tenth of the pixels
+    // clipped at 4095.
+    let (_tmp, truth, out, report) = simulate_and_analyze(&[
+        "--size",
+        "768x768",
+        "--seed",
+        "306",
+        "--dapi-level",
+        "3500",
+        "--background",
+        "60",
+        "--snr",
+        "15",
+        "--ratio",
+        "1.0",
+    ]);
     let qc = report["qc"].to_string();
     assert!(qc.contains("DAPI clipped"), "{qc}");
     let m = stdout_json(&run_ok(&[
@@ -55,33 +68,19 @@ fn bleed_through_on_clipped_dapi_is_not_counted_as_signals() {
 
 #[test]
 fn clusters_with_clipped_pixels_are_reported_as_lower_bounds() {
-    let tmp = tempfile::tempdir().unwrap();
-    let truth = tmp.path().join("t");
     // Bright, highly amplified: cluster cores clip at the 12-bit top.
-    simulate(
-        &truth,
-        &[
-            "--size",
-            "512x512",
-            "--seed",
-            "5",
-            "--snr",
-            "60",
-            "--background",
-            "400",
-            "--ratio",
-            "12",
-        ],
-    );
-    let out = tmp.path().join("r");
-    run_ok(&[
-        "analyze",
-        truth.join("image.tif").to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
+    let (_tmp, _truth, _out, report) = simulate_and_analyze(&[
+        "--size",
+        "512x512",
+        "--seed",
+        "5",
+        "--snr",
+        "60",
+        "--background",
+        "400",
+        "--ratio",
+        "12",
     ]);
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     let qc = report["qc"].to_string();
     assert!(
         qc.contains("cluster(s) of the target channel hold clipped pixels"),
