@@ -59,10 +59,27 @@ impl NuclearModel {
     /// `edge_px`: Gaussian width of the nuclei's edges in DAPI (px).
     /// Interiors lie two band-pass reaches (6 sigmas) plus two edge widths
     /// inside a nucleus: there the band-pass no longer sees the edge.
-    pub fn new(dapi: &Array2<f32>, labels: &Array2<u32>, sigma: f64, edge_px: f64) -> Self {
+    /// `clipped`: where the DAPI image is clipped; the band-pass within
+    /// its reach is not the DAPI's there, so those pixels are left out of
+    /// the interiors.
+    pub fn new(
+        dapi: &Array2<f32>,
+        labels: &Array2<u32>,
+        clipped: Option<&Array2<bool>>,
+        sigma: f64,
+        edge_px: f64,
+    ) -> Self {
         let margin = (6.0 * sigma + 2.0 * edge_px).round() as usize;
+        let inner = || {
+            let mut inner = interior(labels, margin);
+            if let Some(c) = clipped {
+                let reach = gaussian_filter(&c.mapv(|b| b as u8 as f32), 3.0 * sigma);
+                inner.zip_mut_with(&reach, |i, &r| *i &= r < 1e-3);
+            }
+            inner
+        };
         let ((bd, inner), (mb, bm)) = rayon::join(
-            || rayon::join(|| band_pass(dapi, sigma), || interior(labels, margin)),
+            || rayon::join(|| band_pass(dapi, sigma), inner),
             || {
                 let mask = labels.mapv(|l| if l != 0 { 1.0f32 } else { 0.0 });
                 let mb = gaussian_filter(&mask, edge_px);
@@ -191,7 +208,7 @@ mod tests {
         let mut probe = noise.clone();
         probe.zip_mut_with(&dapi, |p, d| *p += 0.04 * *d + 250.0);
         let labels = Array2::from_elem((200, 200), 1u32);
-        let u = NuclearModel::new(&dapi, &labels, 1.5, 2.0).fit(&probe);
+        let u = NuclearModel::new(&dapi, &labels, None, 1.5, 2.0).fit(&probe);
         assert!((u.beta - 0.04).abs() < 0.01, "{u:?}");
     }
 
@@ -224,7 +241,7 @@ mod tests {
             .and(&dapi)
             .and(&body)
             .for_each(|p, &d, &b| *p += 0.03 * d + 60.0 * b);
-        let model = NuclearModel::new(&dapi, &labels, 1.5, edge);
+        let model = NuclearModel::new(&dapi, &labels, None, 1.5, edge);
         let u = model.fit(&probe);
         assert!((u.beta - 0.03).abs() < 0.002, "{u:?}");
         assert!((u.gamma - 60.0).abs() < 6.0, "{u:?}");

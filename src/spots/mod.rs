@@ -467,6 +467,7 @@ pub fn detect_signals(
     let px = field.pixel_size_um();
     // DAPI bleed-through out of both probe channels first.
     let sigma0 = p.psf_fwhm_um / (2.0 * (2.0 * std::f64::consts::LN_2).sqrt()) / px;
+    let clipped = granules::clipped_mask(&field.dapi.data);
     let (target, control, u_t, u_c) = if p.correct_crosstalk {
         // The regressors once, for both probe channels. A nucleus edge in
         // DAPI is 0.4 um wide (about the benchmark's median) when
@@ -475,7 +476,13 @@ pub fn detect_signals(
             .filter(|e| e.is_finite() && *e > 0.0)
             .unwrap_or(0.4)
             / px;
-        let model = crosstalk::NuclearModel::new(&field.dapi.data, labels, sigma0, edge_px);
+        let model = crosstalk::NuclearModel::new(
+            &field.dapi.data,
+            labels,
+            clipped.as_ref(),
+            sigma0,
+            edge_px,
+        );
         let corrected = |probe: &Plane| {
             let u = model.fit(&probe.data);
             (
@@ -519,7 +526,7 @@ pub fn detect_signals(
     // about 0) is that texture, not a signal. Excluded like a granule and
     // counted apart.
     let mut bleed_excluded = 0usize;
-    if let Some(clip) = granules::clipped_mask(&field.dapi.data) {
+    if let Some(clip) = clipped {
         let clip = clip.as_slice().expect("fresh array");
         for (objs, gran, other, sigma, ratio) in [
             (
