@@ -133,14 +133,7 @@ fn stages(c: &mut Criterion) {
     let seg = segment_nuclei(&dapi, &np);
     let sp = SpotParams::default();
     g.bench_function("detect_signals_1024", |b| {
-        b.iter(|| {
-            detect_signals(
-                black_box(&field),
-                &seg.labels,
-                seg.median_edge_blur_um(),
-                &sp,
-            )
-        })
+        b.iter(|| detect_signals(black_box(&field), &seg.labels, &sp))
     });
     g.finish();
 }

@@ -91,7 +91,7 @@ fn main() {
         std::fs::create_dir_all(&dir).unwrap();
         let (field, labels) = load(&case);
         let t0 = std::time::Instant::now();
-        let fs = spots::detect_signals(&field, &labels, None, &p);
+        let fs = spots::detect_signals(&field, &labels, &p);
         let dt = t0.elapsed();
         std::fs::copy(case.join("truth_labels.tif"), dir.join("labels.tif")).unwrap();
         let n = *labels.iter().max().unwrap_or(&0) as usize;

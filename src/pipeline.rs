@@ -85,7 +85,7 @@ pub fn analyze_field(field: &Field, input: Option<InputInfo>, p: &AnalyzeParams)
     let t0 = Instant::now();
     let seg = nuclei::segment_nuclei(&field.dapi, &p.nuclei);
     let t1 = Instant::now();
-    let signals = spots::detect_signals(field, &seg.labels, seg.median_edge_blur_um(), &p.spots);
+    let signals = spots::detect_signals(field, &seg.labels, &p.spots);
     let t2 = Instant::now();
     FieldResult {
         name: field.name.clone(),

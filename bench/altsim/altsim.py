@@ -73,9 +73,19 @@ CASES = {
                               snr=12, bg_af=120, bg_nuc=60, n_nuclei=120, seed=11, nucbg="flat"),
     "nonamp_108_evendna": dict(px=0.108, size=1500, na=1.40, camera="scmos", mode="nonamp",
                                snr=12, bg_af=120, bg_nuc=60, n_nuclei=120, seed=11, dna_sd=0.0, g2_frac=0.0),
+    # attribution variants of snr5_amp_108
+    "snr5_amp_108_scmos": dict(px=0.108, size=1500, na=1.40, camera="scmos", mode="amp",
+                               snr=5, bg_af=100, bg_nuc=50, n_nuclei=120, seed=17),
+    "snr8_amp_108": dict(px=0.108, size=1500, na=1.40, camera="emccd", mode="amp",
+                         snr=8, bg_af=100, bg_nuc=50, n_nuclei=120, seed=17),
+    # attribution variants of the 'overlapping' exclusions (nonamp_108, same seed)
+    "nonamp_108_nocc": dict(px=0.108, size=1500, na=1.40, camera="scmos", mode="nonamp",
+                            snr=12, bg_af=120, bg_nuc=60, n_nuclei=120, seed=11, n_chromocentres=(0, 0)),
+    "nonamp_108_flattop": dict(px=0.108, size=1500, na=1.40, camera="scmos", mode="nonamp",
+                               snr=12, bg_af=120, bg_nuc=60, n_nuclei=120, seed=11, dapi_exp=0.12),
 }
 
-DEFAULTS = dict(nucbg="thickness", dna_sd=0.15, g2_frac=0.15, dapi_level=3000.0, af_var=0.3, touch_frac=0.15, overlap_frac=0.05,
+DEFAULTS = dict(n_chromocentres=(3, 9), dapi_exp=0.35, nucbg="thickness", dna_sd=0.15, g2_frac=0.15, dapi_level=3000.0, af_var=0.3, touch_frac=0.15, overlap_frac=0.05,
                 flux_logsd=0.30, scmos_gain=2.0, scmos_read=1.6, em_gain=100.0,
                 em_conv=12.0, em_read=40.0, offset=100.0)
 
@@ -324,7 +334,7 @@ def simulate(case, p, outdir):
         yy, xx = np.mgrid[y0:y1, x0:x1]
         r = ellipse_r(xx, yy, nuc["cx"], nuc["cy"], nuc["a"], nuc["b"], nuc["th"], nuc["harm"])
         inside = r <= 1.0
-        prof = np.where(inside, np.clip(1 - r * r, 0, 1) ** 0.35, 0).astype(np.float32)
+        prof = np.where(inside, np.clip(1 - r * r, 0, 1) ** prm["dapi_exp"], 0).astype(np.float32)
         dapi[y0:y1, x0:x1] += level * prof
         nucmask[y0:y1, x0:x1] += inside
         thick[y0:y1, x0:x1] += prof
@@ -332,7 +342,8 @@ def simulate(case, p, outdir):
         xi, yi = xx[inside], yy[inside]
         nuc["cut"] = bool((xi == 0).any() or (yi == 0).any() or (xi == W - 1).any() or (yi == H - 1).any())
         nuc["area_px"] = int(inside.sum())
-        for _ in range(rng.integers(3, 9)):
+        lo, hi = prm["n_chromocentres"]
+        for _ in range(rng.integers(lo, hi) if hi > lo else lo):
             x, y = uniform_in_nucleus(rng, nuc, 0.8)
             ix, iy = int(round(x)), int(round(y))
             if 0 <= ix < W and 0 <= iy < H:

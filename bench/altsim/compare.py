@@ -18,7 +18,7 @@ Definitions
                    cluster (truth target = cluster copies + single copies)
   dot P / R        truth single-copy dots in truly scorable nuclei vs result rows of kind
                    single / split_merged lying in result nuclei matched to those truth nuclei,
-                   one-to-one within max(2 px, 0.2 um); result rows within 1.2 um of a truth
+                   one-to-one within max(2 px, 0.2 um); target rows within 1.2 um of a truth
                    cluster centre are left out of precision (cluster fragments, counted apart)
   ratio same       truth ratio (sum T / sum C) over the truth nuclei matched to SCORED nuclei
   ratio all        truth ratio over all truly scorable truth nuclei
@@ -155,7 +155,7 @@ def compare_case(case_dir, res_dir):
         gran = [s for s in rs if s["channel"] == ch and s["kind"] == "granule"]
         rpts = np.array([(float(s["x"]), float(s["y"])) for s in rows]).reshape(-1, 2)
         frag = np.zeros(len(rpts), bool)
-        if ctree is not None and len(rpts):
+        if ch == "target" and ctree is not None and len(rpts):
             d, _ = ctree.query(rpts)
             frag = d * px <= 1.2
         pairs = greedy_match(tpts, rpts, r_match)
@@ -202,7 +202,11 @@ def compare_case(case_dir, res_dir):
         control_err_hist={k: dc.count(k) for k in sorted(set(dc))},
         cluster_nuclei_scored=len(clu), cluster_median_rel_err=float(np.median(clu_err)) if clu_err else None,
         cluster_median_abs_rel_err=float(np.median(np.abs(clu_err))) if clu_err else None,
-        dots=dots, ratio=rep["ratio"], ratio_ci95=rep["ratio_ci95"], ratio_result_matched=ratio_res_matched,
+        dots=dots,
+        sums=dict(result_target=rt, result_control=rc, truth_target=st, truth_control=sc,
+                  cluster_nuclei_result_target=sum(int(rn[p]["target"]) for p in clu),
+                  cluster_nuclei_truth_target=sum(int(tn[p2t[p]]["target"]) for p in clu)),
+        ratio=rep["ratio"], ratio_ci95=rep["ratio_ci95"], ratio_result_matched=ratio_res_matched,
         truth_ratio_same=ratio_same, truth_ratio_all=ratio_all, call=rep["call"], truth_call=truth_call,
         call_ok=rep["call"] == truth_call,
         psf_est_um=psf, psf_true_um={ch: info["psf"][ch]["gauss_fit_sigma_um"] for ch in ("target", "control")},
@@ -258,7 +262,7 @@ def main():
         for k in ("pixel_size_read", "pixel_size_source", "truth_nuclei", "result_nuclei", "nuc_precision", "nuc_recall",
                   "mean_iou", "truly_scorable", "excluded_truly_scorable", "result_excluded", "scored_unmatched",
                   "scored_truly_unscorable", "n_exact_basis", "target_err_hist", "control_err_hist",
-                  "cluster_nuclei_scored", "cluster_median_abs_rel_err", "ratio_ci95", "ratio_result_matched",
+                  "cluster_nuclei_scored", "cluster_median_abs_rel_err", "sums", "ratio_ci95", "ratio_result_matched",
                   "median_snr", "reference"):
             print(f"  {k}: {r[k]}")
         for ch in ("target", "control"):

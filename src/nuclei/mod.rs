@@ -199,21 +199,6 @@ pub struct Segmentation {
     pub binning: usize,
 }
 
-impl Segmentation {
-    /// Median Gaussian width of the nuclei's edges in DAPI (um); None when
-    /// no nucleus gave one.
-    pub fn median_edge_blur_um(&self) -> Option<f64> {
-        let mut blur: Vec<f64> = self
-            .nuclei
-            .iter()
-            .map(|n| n.edge_blur_um)
-            .filter(|b| b.is_finite())
-            .collect();
-        blur.sort_by(f64::total_cmp);
-        blur.get(blur.len() / 2).copied()
-    }
-}
-
 /// Segments the nuclei of one DAPI plane. Scorability is left for
 /// [`classify`], which needs every field of the case.
 pub fn segment_nuclei(dapi: &Plane, p: &NucleusParams) -> Segmentation {

@@ -196,9 +196,6 @@ pub struct ChannelQc {
     pub psf_estimated: bool,
     /// DAPI bleed-through coefficient subtracted from this channel.
     pub dapi_crosstalk: f64,
-    /// Nuclear background step (ADU) subtracted from this channel with the
-    /// bleed-through (docs/signals.md).
-    pub nuclear_background: f64,
     /// Integrated intensity of one copy.
     pub reference_intensity: Option<f64>,
     /// Where the reference came from: "image", "other_channel", "none".
@@ -478,53 +475,30 @@ fn probe_objects(
 }
 
 /// Detects, classifies and assigns the probe signals of one field.
-/// `labels` is the nucleus label image of the field (0 = background);
-/// `edge_blur_um` the typical Gaussian width of the nuclei's edges in DAPI
-/// (from segmentation; None when no nucleus gave one).
-pub fn detect_signals(
-    field: &Field,
-    labels: &Array2<u32>,
-    edge_blur_um: Option<f64>,
-    p: &SpotParams,
-) -> FieldSignals {
+/// `labels` is the nucleus label image of the field (0 = background).
+pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> FieldSignals {
     let px = field.pixel_size_um();
     // DAPI bleed-through out of both probe channels first.
     let sigma0 = p.psf_fwhm_um / (2.0 * (2.0 * std::f64::consts::LN_2).sqrt()) / px;
-    let clipped = granules::clipped_mask(&field.dapi.data);
-    let (target, control, u_t, u_c) = if p.correct_crosstalk {
-        // The regressors once, for both probe channels. A nucleus edge in
-        // DAPI is 0.4 um wide (about the benchmark's median) when
-        // segmentation measured none.
-        let edge_px = edge_blur_um
-            .filter(|e| e.is_finite() && *e > 0.0)
-            .unwrap_or(0.4)
-            / px;
-        let model = crosstalk::NuclearModel::new(
-            &field.dapi.data,
-            labels,
-            clipped.as_ref(),
-            sigma0,
-            edge_px,
-        );
-        let corrected = |probe: &Plane| {
-            let u = model.fit(&probe.data);
-            (
-                Plane::new(model.subtract(&probe.data, &field.dapi.data, u), px),
-                u,
-            )
-        };
-        let ((t, u_t), (c, u_c)) =
-            rayon::join(|| corrected(&field.target), || corrected(&field.control));
-        (t, c, u_t, u_c)
-    } else {
-        (
-            field.target.clone(),
-            field.control.clone(),
-            crosstalk::Unmixing::default(),
-            crosstalk::Unmixing::default(),
+    let (beta_t, beta_c) = if p.correct_crosstalk {
+        // The DAPI band-pass once, for both probe channels.
+        let bd = crosstalk::band_pass(&field.dapi.data, sigma0);
+        rayon::join(
+            || crosstalk::crosstalk_on_band(&field.target.data, &bd, labels, sigma0),
+            || crosstalk::crosstalk_on_band(&field.control.data, &bd, labels, sigma0),
         )
+    } else {
+        (0.0, 0.0)
     };
-    let (beta_t, beta_c) = (u_t.beta, u_c.beta);
+    // The corrected probe planes only: DAPI is not needed past this point.
+    let target = Plane::new(
+        crosstalk::subtract(&field.target.data, &field.dapi.data, beta_t),
+        px,
+    );
+    let control = Plane::new(
+        crosstalk::subtract(&field.control.data, &field.dapi.data, beta_c),
+        px,
+    );
     let (t, c) = probe_objects(&target, &control, labels, p);
     let sigma_g = 0.5 * (t.sigma_px + c.sigma_px);
     let granule_pairs = granules::find_granules(
@@ -549,7 +523,7 @@ pub fn detect_signals(
     // about 0) is that texture, not a signal. Excluded like a granule and
     // counted apart.
     let mut bleed_excluded = 0usize;
-    if let Some(clip) = clipped {
+    if let Some(clip) = granules::clipped_mask(&field.dapi.data) {
         let clip = clip.as_slice().expect("fresh array");
         for (objs, gran, other, sigma, ratio) in [
             (
@@ -834,11 +808,6 @@ pub fn detect_signals(
                 beta_t
             } else {
                 beta_c
-            },
-            nuclear_background: if channel == Channel::Target {
-                u_t.gamma
-            } else {
-                u_c.gamma
             },
             reference_intensity: reference,
             reference_source: src.to_string(),
