@@ -957,3 +957,52 @@ fn grey_multi_sample_pages_are_channels() {
         assert_eq!(field.target.data[[1, 2]], v(0, i) as f32);
     }
 }
+
+/// Fiji's channel names (the slice labels of IJMetadata) decide the
+/// channel map: a hyperstack saved in the order CEP12, DAPI, MDM2 is read
+/// by name, not by position (an independent simulator's file in that order
+/// was scored with DAPI as the control probe and called AMPLIFIED at 54).
+#[test]
+fn imagej_channel_labels_map_the_channels() {
+    use tiff::encoder::{colortype, Rational, TiffEncoder};
+    use tiff::tags::{ResolutionUnit, Tag};
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("labelled.tif");
+    let desc = "ImageJ=1.54f\nimages=3\nchannels=3\nhyperstack=true\nunit=micron\n";
+    let labels = ["CEP12 SpectrumGreen", "DAPI", "MDM2 SpectrumOrange"];
+    // IJMetadata, little-endian like the file: magic "IJIJ", one ("labl",
+    // 3) pair, then the UTF-16 labels; the byte counts list the header
+    // first, then each label.
+    let mut blob: Vec<u8> = Vec::new();
+    blob.extend_from_slice(&0x494a_494au32.to_le_bytes());
+    blob.extend_from_slice(&0x6c61_626cu32.to_le_bytes());
+    blob.extend_from_slice(&3u32.to_le_bytes());
+    let mut counts = vec![blob.len() as u32];
+    for l in labels {
+        let units: Vec<u8> = l.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        counts.push(units.len() as u32);
+        blob.extend_from_slice(&units);
+    }
+    {
+        let file = std::fs::File::create(&f).unwrap();
+        let mut enc = TiffEncoder::new(file).unwrap();
+        for c in 0..3u16 {
+            let mut img = enc.new_image::<colortype::Gray16>(8, 8).unwrap();
+            img.resolution(ResolutionUnit::None, Rational { n: 8, d: 1 });
+            if c == 0 {
+                let e = img.encoder();
+                e.write_tag(Tag::ImageDescription, desc).unwrap();
+                e.write_tag(Tag::Unknown(50838), &counts[..]).unwrap();
+                e.write_tag(Tag::Unknown(50839), &blob[..]).unwrap();
+            }
+            let v: Vec<u16> = (0..64).map(|i| 100 * (c + 1) + (i % 3) as u16).collect();
+            img.write_data(&v).unwrap();
+        }
+    }
+    let (field, info) =
+        load_field(&FieldSource::Multi(f.clone()), &LoadOptions::default()).unwrap();
+    // Stored channel 0 (value 100) is CEP12, 1 (200) DAPI, 2 (300) MDM2.
+    assert_eq!(field.dapi.data[[0, 0]], 200.0, "{info:?}");
+    assert_eq!(field.target.data[[0, 0]], 300.0);
+    assert_eq!(field.control.data[[0, 0]], 100.0);
+}

@@ -321,7 +321,12 @@ fn describe(reader: TiffReader, single: bool, opts: &LoadOptions) -> Result<File
                 pages.len()
             )));
         }
-        names = vec![String::new(); nc];
+        // Fiji's channel names: the slice labels of the first nc images
+        // (channel fastest).
+        names = match reader.imagej_labels() {
+            Some(l) if l.len() >= nc => l[..nc].to_vec(),
+            _ => vec![String::new(); nc],
+        };
         // ImageJ calibration: resolution tags (ResolutionUnit none) in
         // pixels per `unit`; with inch or cm units the tags stand alone.
         if let (Some(unit), Some((xres, _, 1))) = (m.get("unit"), reader.resolution()) {

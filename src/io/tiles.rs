@@ -166,6 +166,7 @@ pub struct TiffReader {
     bigtiff: bool,
     description: Option<String>,
     resolution_um: Option<(f64, f64, u16)>,
+    imagej_labels: Option<Vec<String>>,
     limits: DecodeLimits,
 }
 
@@ -176,6 +177,72 @@ impl std::fmt::Debug for TiffReader {
             .field("pages", &self.pages.len())
             .finish()
     }
+}
+
+/// ImageJ's private tags: IJMetadataByteCounts and IJMetadata.
+const IJ_BYTE_COUNTS: u16 = 50838;
+const IJ_METADATA: u16 = 50839;
+
+/// The "labl" entries of ImageJ's IJMetadata tag (written by ImageJ/Fiji
+/// and tifffile): a header of the magic "IJIJ" and (type, count) pairs,
+/// then the entries, whose lengths are in IJMetadataByteCounts; integers
+/// and the UTF-16 labels are in the file's byte order. `None` when absent
+/// or malformed (the labels are a convenience, never required).
+fn read_imagej_labels<R: Read + std::io::Seek>(dec: &mut Decoder<R>) -> Option<Vec<String>> {
+    let counts = dec
+        .find_tag(Tag::Unknown(IJ_BYTE_COUNTS))
+        .ok()??
+        .into_u32_vec()
+        .ok()?;
+    let data = dec
+        .find_tag(Tag::Unknown(IJ_METADATA))
+        .ok()??
+        .into_u8_vec()
+        .ok()?;
+    let big = matches!(dec.byte_order(), tiff::tags::ByteOrder::BigEndian);
+    parse_imagej_labels(&counts, &data, big)
+}
+
+/// [`read_imagej_labels`] on the two tags' values.
+pub fn parse_imagej_labels(counts: &[u32], data: &[u8], big: bool) -> Option<Vec<String>> {
+    let u32_at = |i: usize| -> Option<u32> {
+        let b: [u8; 4] = data.get(i..i.checked_add(4)?)?.try_into().ok()?;
+        Some(if big {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
+    };
+    let header = *counts.first()? as usize;
+    if header < 12 || header > data.len() || u32_at(0)? != 0x494a_494a {
+        return None;
+    }
+    let (mut item, mut offset) = (1usize, header);
+    let mut labels = Vec::new();
+    for h in (4..header - 7).step_by(8) {
+        let (kind, n) = (u32_at(h)?, u32_at(h + 4)? as usize);
+        for _ in 0..n {
+            let len = *counts.get(item)? as usize;
+            let bytes = data.get(offset..offset.checked_add(len)?)?;
+            if kind == 0x6c61_626c {
+                // "labl"
+                let units: Vec<u16> = bytes
+                    .chunks_exact(2)
+                    .map(|c| {
+                        if big {
+                            u16::from_be_bytes([c[0], c[1]])
+                        } else {
+                            u16::from_le_bytes([c[0], c[1]])
+                        }
+                    })
+                    .collect();
+                labels.push(String::from_utf16_lossy(&units));
+            }
+            item += 1;
+            offset += len;
+        }
+    }
+    (!labels.is_empty()).then_some(labels)
 }
 
 fn value_f64(v: &Value) -> Option<f64> {
@@ -237,6 +304,7 @@ impl TiffReader {
             _ => None,
         };
         let resolution_um = read_resolution(&mut dec);
+        let imagej_labels = read_imagej_labels(&mut dec);
         let mut pages = Vec::new();
         loop {
             let info =
@@ -263,6 +331,7 @@ impl TiffReader {
             bigtiff,
             description,
             resolution_um,
+            imagej_labels,
             limits: *limits,
         })
     }
@@ -286,6 +355,12 @@ impl TiffReader {
     /// metadata), if any.
     pub fn description(&self) -> Option<&str> {
         self.description.as_deref()
+    }
+
+    /// The slice labels of an ImageJ hyperstack (Fiji's channel names:
+    /// one per image, channel fastest), from the IJMetadata tag.
+    pub fn imagej_labels(&self) -> Option<&[String]> {
+        self.imagej_labels.as_deref()
     }
 
     /// The first page's resolution tags as (pixels per unit along X, along
@@ -726,5 +801,33 @@ mod tests {
         };
         let mut r = TiffReader::open(&f, &small).unwrap();
         assert!(r.read_page(0).unwrap_err().to_string().contains("limit"));
+    }
+
+    /// Big-endian IJMetadata as ImageJ itself writes it, with an "info"
+    /// entry before the labels; truncated or foreign blobs give None.
+    #[test]
+    fn imagej_labels_big_endian_and_malformed() {
+        let mut blob: Vec<u8> = Vec::new();
+        blob.extend_from_slice(b"IJIJ");
+        blob.extend_from_slice(b"info");
+        blob.extend_from_slice(&1u32.to_be_bytes());
+        blob.extend_from_slice(b"labl");
+        blob.extend_from_slice(&2u32.to_be_bytes());
+        let mut counts = vec![blob.len() as u32];
+        let info: Vec<u8> = "x".encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        counts.push(info.len() as u32);
+        blob.extend_from_slice(&info);
+        for l in ["DAPI", "MDM2 µ"] {
+            let u: Vec<u8> = l.encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+            counts.push(u.len() as u32);
+            blob.extend_from_slice(&u);
+        }
+        assert_eq!(
+            parse_imagej_labels(&counts, &blob, true),
+            Some(vec!["DAPI".to_string(), "MDM2 µ".to_string()])
+        );
+        assert_eq!(parse_imagej_labels(&counts, &blob[..30], true), None);
+        assert_eq!(parse_imagej_labels(&counts, &blob, false), None);
+        assert_eq!(parse_imagej_labels(&[], &blob, true), None);
     }
 }
