@@ -1099,8 +1099,122 @@ pub fn load_field(src: &FieldSource, opts: &LoadOptions) -> Result<(Field, Input
             qc.push(format!("{label} channel is blank (every pixel is {mn})"));
         }
     }
+    if let Some(line) =
+        channel_order_check(&planes, scan.info.pixel_size_um, &scan.info.channel_map)
+    {
+        qc.push(line);
+    }
     let field = scan.assemble(planes);
     let mut info = scan.info.clone();
     info.qc.extend(qc);
     Ok((field, info))
+}
+
+/// Contrast of a plane at the nucleus scale: block means over about 1 um,
+/// (90th - 10th percentile) / median. Nuclei make a DAPI image a field of
+/// bright islands on a dark ground (typically 1-10); a probe image is its
+/// background with faint nuclear steps and dots that a 1 um block averages
+/// away (typically 0.1-0.5).
+fn nucleus_scale_contrast(plane: &Array2<f32>, pixel_size_um: f64) -> Option<f64> {
+    let f = ((1.0 / pixel_size_um).round() as usize).max(1);
+    let (h, w) = plane.dim();
+    let (bh, bw) = (h / f, w / f);
+    if bh * bw < 16 {
+        return None;
+    }
+    let mut means: Vec<f32> = Vec::with_capacity(bh * bw);
+    for by in 0..bh {
+        for bx in 0..bw {
+            let mut s = 0.0f64;
+            for y in by * f..(by + 1) * f {
+                for x in bx * f..(bx + 1) * f {
+                    s += plane[[y, x]] as f64;
+                }
+            }
+            means.push((s / (f * f) as f64) as f32);
+        }
+    }
+    means.sort_by(f32::total_cmp);
+    let q = |p: f64| means[((means.len() - 1) as f64 * p) as usize] as f64;
+    let med = q(0.5).max(1.0);
+    Some((q(0.9) - q(0.1)) / med)
+}
+
+/// A QC line when a probe channel looks more like a nuclear stain than the
+/// channel used as DAPI (a file whose channels are in another order and
+/// carry no names it can read): its nucleus-scale contrast is higher. The
+/// counts of such a run are meaningless, so the line says what to check.
+fn channel_order_check(
+    planes: &[RolePlanes; 3],
+    pixel_size_um: f64,
+    channel_map: &str,
+) -> Option<String> {
+    let contrast: Vec<Option<f64>> = planes
+        .iter()
+        .map(|(pl, _)| {
+            pl.first()
+                .and_then(|p| nucleus_scale_contrast(p, pixel_size_um))
+        })
+        .collect();
+    let dapi = contrast[0]?;
+    let (r, c) = (1..3)
+        .filter_map(|r| contrast[r].map(|c| (r, c)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))?;
+    (c > dapi).then(|| {
+        format!(
+            "CHANNEL ORDER? the {} channel looks more like the nuclear stain than the DAPI channel (nucleus-scale contrast {c:.2} against {dapi:.2}; {channel_map}): check the channel order (--channels); the counts are not valid if DAPI is not the DAPI channel",
+            Channel::ALL[r].as_str()
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 0.1 um pixels: nuclei (discs 8 um across, DAPI 2000 on 100) and
+    /// probe images (400 background, 8 % nuclear step, a dot per nucleus).
+    fn planes() -> (Array2<f32>, Array2<f32>) {
+        let (h, w) = (300, 300);
+        let centres = [(70.0, 70.0), (70.0, 220.0), (220.0, 80.0), (210.0, 215.0)];
+        let inside = |y: usize, x: usize| {
+            centres
+                .iter()
+                .any(|&(cy, cx): &(f64, f64)| (y as f64 - cy).hypot(x as f64 - cx) < 40.0)
+        };
+        let dapi =
+            Array2::from_shape_fn((h, w), |(y, x)| if inside(y, x) { 2000.0 } else { 100.0 });
+        let probe = Array2::from_shape_fn((h, w), |(y, x)| {
+            let dot = centres
+                .iter()
+                .map(|&(cy, cx)| {
+                    let r2 = (y as f64 - cy - 5.0).powi(2) + (x as f64 - cx).powi(2);
+                    3000.0 * (-r2 / 4.5).exp()
+                })
+                .sum::<f64>();
+            400.0 + if inside(y, x) { 32.0 } else { 0.0 } + dot as f32
+        });
+        (dapi, probe)
+    }
+
+    #[test]
+    fn a_probe_that_looks_like_dapi_is_flagged() {
+        let (dapi, probe) = planes();
+        let right: [RolePlanes; 3] = [
+            (vec![dapi.clone()], None),
+            (vec![probe.clone()], None),
+            (vec![probe.clone()], None),
+        ];
+        assert_eq!(channel_order_check(&right, 0.1, "map"), None);
+        let swapped: [RolePlanes; 3] = [
+            (vec![probe.clone()], None),
+            (vec![dapi], None),
+            (vec![probe], None),
+        ];
+        let line = channel_order_check(&swapped, 0.1, "map").expect("flagged");
+        assert!(
+            line.starts_with("CHANNEL ORDER?") && line.contains("target"),
+            "{line}"
+        );
+    }
 }
