@@ -1117,22 +1117,11 @@ pub fn load_field(src: &FieldSource, opts: &LoadOptions) -> Result<(Field, Input
 /// away (typically 0.1-0.5).
 fn nucleus_scale_contrast(plane: &Array2<f32>, pixel_size_um: f64) -> Option<f64> {
     let f = ((1.0 / pixel_size_um).round() as usize).max(1);
-    let (h, w) = plane.dim();
-    let (bh, bw) = (h / f, w / f);
-    if bh * bw < 16 {
+    let mut means = crate::nuclei::resample::bin_mean(plane, f)
+        .into_raw_vec_and_offset()
+        .0;
+    if means.len() < 16 {
         return None;
-    }
-    let mut means: Vec<f32> = Vec::with_capacity(bh * bw);
-    for by in 0..bh {
-        for bx in 0..bw {
-            let mut s = 0.0f64;
-            for y in by * f..(by + 1) * f {
-                for x in bx * f..(bx + 1) * f {
-                    s += plane[[y, x]] as f64;
-                }
-            }
-            means.push((s / (f * f) as f64) as f32);
-        }
     }
     means.sort_by(f32::total_cmp);
     let q = |p: f64| means[((means.len() - 1) as f64 * p) as usize] as f64;

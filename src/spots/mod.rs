@@ -306,15 +306,15 @@ fn detect_objects(
     objs
 }
 
+/// Significance (SDs) above which a dot's width measures the PSF well.
+const PSF_CLEAR_Z: f64 = 16.0;
+
 /// PSF sigma (px) measured on a channel's own signals: the mode of the
 /// widths of its bright single-maximum objects, leaving out objects that
 /// have a partner in the other probe channel within `coloc` px
 /// (autofluorescent granules: broad, bright and, in granular tissue,
 /// numerous enough to make the width histogram's mode); `None` when there
 /// are too few bright single signals.
-/// Significance (SDs) above which a dot's width measures the PSF well.
-const PSF_CLEAR_Z: f64 = 16.0;
-
 fn measure_psf(
     objects: &[SpotObject],
     other: &[SpotObject],
