@@ -92,8 +92,9 @@ impl ScoreInput {
 }
 
 /// The image-quality notes of every field, prefixed with the field name:
-/// the input layer's, then the objects excluded as DAPI bleed-through on
-/// clipped DAPI.
+/// the input layer's, then per probe channel a channel with no signal above
+/// the noise and clusters with clipped pixels, then the objects excluded as
+/// DAPI bleed-through on clipped DAPI.
 pub fn input_qc(r: &CaseResult) -> Vec<String> {
     let mut out = Vec::new();
     for f in &r.fields {
@@ -101,6 +102,15 @@ pub fn input_qc(r: &CaseResult) -> Vec<String> {
             out.extend(i.qc.iter().map(|q| format!("{}: {q}", f.name)));
         }
         for q in &f.signals.qc {
+            if q.threshold_sd.is_none() {
+                out.push(format!(
+                    "{}: no {} signal above the noise: the {} candidate(s) in nuclei cannot be told from noise ({:.1} noise maxima expected there at the detection threshold); check the probe's hybridisation",
+                    f.name,
+                    q.channel.as_str(),
+                    q.noise_rejected,
+                    q.expected_false_at_base
+                ));
+            }
             if q.clipped_clusters > 0 {
                 out.push(format!(
                     "{}: {} cluster(s) of the {} channel hold clipped pixels: their copy numbers are lower bounds",

@@ -14,6 +14,7 @@ pub mod assign;
 pub mod clusters;
 pub mod crosstalk;
 pub mod detect;
+pub mod fdr;
 pub mod granules;
 pub mod objects;
 pub mod reference;
@@ -88,6 +89,11 @@ pub struct SpotParams {
     pub tntc_copies: u32,
     /// Signals within this distance outside a nucleus mask still belong to it.
     pub rim_tolerance_um: f64,
+    /// Field-wise false discovery share: per channel, the detection
+    /// threshold rises from `object_threshold_sd` until the noise maxima
+    /// expected inside the nuclei (random-field theory) are at most this
+    /// share of the signals found there (docs/signals.md).
+    pub fdr_q: f64,
     /// Granules: centres closer than this in both channels...
     pub granule_coloc_um: f64,
     /// ...and both wider than this many PSF sigmas.
@@ -116,6 +122,7 @@ impl Default for SpotParams {
             rim_tolerance_um: 0.3,
             granule_coloc_um: 0.5,
             granule_width_factor: 1.6,
+            fdr_q: 0.05,
         }
     }
 }
@@ -209,6 +216,18 @@ pub struct ChannelQc {
     /// Clusters holding clipped pixels of the raw probe image: their copy
     /// numbers are lower bounds.
     pub clipped_clusters: usize,
+    /// Detection threshold used (object significance, noise SDs): the base
+    /// threshold, raised by the false discovery control where the channel
+    /// holds few signals; `None` when it held nothing but noise (no
+    /// candidate kept).
+    pub threshold_sd: Option<f64>,
+    /// Noise maxima expected inside nuclei above that threshold (0 when
+    /// nothing was kept).
+    pub expected_false_in_nuclei: f64,
+    /// Candidates inside nuclei the false discovery control rejected.
+    pub noise_rejected: usize,
+    /// Noise maxima expected inside nuclei above the base threshold.
+    pub expected_false_at_base: f64,
 }
 
 /// Everything found in one field's probe channels.
@@ -262,6 +281,32 @@ fn detect_objects(
             .into_iter()
             .filter(|&(x, y)| detect::is_blob(&dog, x, y, p.edge_ratio))
             .collect();
+    // The response at each maximum in SDs of the response over the
+    // field's nuclei (median and robust SD), the unit of the false
+    // discovery control (fdr.rs): inside nuclei the noise is not that of
+    // the 8 um blocks, which mix nucleus and background.
+    let (nuc_med, nuc_sd) = {
+        // Every other row and column: a few hundred thousand samples fix
+        // a median and MAD to well under a per cent.
+        let mut v: Vec<f32> = dog
+            .slice(ndarray::s![..;2, ..;2])
+            .iter()
+            .zip(labels.slice(ndarray::s![..;2, ..;2]).iter())
+            .filter(|&(_, &l)| l > 0)
+            .map(|(&d, _)| d)
+            .collect();
+        detect::median_and_robust_sd(&mut v)
+    };
+    let responses: Vec<f64> = maxima
+        .iter()
+        .map(|&(x, y)| {
+            if nuc_sd > 0.0 {
+                ((dog[[y, x]] - nuc_med) / nuc_sd) as f64
+            } else {
+                f64::INFINITY
+            }
+        })
+        .collect();
     // Each intermediate is freed when done with: a whole-slide scan holds
     // one tile per thread, and its peak is this function's.
     drop((dog, thr));
@@ -297,6 +342,12 @@ fn detect_objects(
             as usize,
     };
     let mut objs = objects::build_objects(img, &band, &floor, &maxima, labels, &op);
+    // Maxima are in raster order: each object finds its seed's response.
+    for o in objs.iter_mut() {
+        if let Ok(i) = maxima.binary_search_by(|&(x, y)| (y, x).cmp(&(o.seed.1, o.seed.0))) {
+            o.response_z = responses[i];
+        }
+    }
     // Object-level significance: the PSF-weighted mean over its own noise
     // (ring SD x sqrt(sum w^2) / sum w = SD / (2 sqrt(pi) sigma)) must pass
     // the detection threshold. This rejects maxima of texture that the
@@ -304,6 +355,76 @@ fn detect_objects(
     let gain = 2.0 * std::f64::consts::PI.sqrt() * sigma_px;
     objs.retain(|o| o.flux > 0.0 && o.smoothed_peak * gain >= p.object_threshold_sd * o.noise);
     objs
+}
+
+/// What the false discovery control did in one channel (QC).
+#[derive(Debug, Clone, Copy)]
+struct FdrOutcome {
+    /// Threshold used (SDs of the response over nuclei); `None` when no
+    /// level qualified.
+    threshold: Option<f64>,
+    /// Noise maxima expected inside nuclei above it.
+    expected_false: f64,
+    /// Candidates inside nuclei rejected.
+    rejected: usize,
+    /// Noise maxima expected inside nuclei above the base threshold.
+    expected_at_base: f64,
+}
+
+/// Applies the field-wise false discovery control (fdr.rs) to one
+/// channel's objects: the candidates are the non-granule objects whose
+/// centre lies in a nucleus, their significance the seed's response in SDs
+/// over the nuclei; when the threshold rises above the base, objects under
+/// it are removed (granules stay: they are reported as such).
+fn control_false_discoveries(
+    ch: &mut ChannelObjects,
+    gran: &mut Vec<bool>,
+    labels: &Array2<u32>,
+    nuclear_px: f64,
+    p: &SpotParams,
+) -> FdrOutcome {
+    let base = p.object_threshold_sd;
+    let in_nucleus = |o: &SpotObject| {
+        let (x, y) = (o.x.round(), o.y.round());
+        x >= 0.0
+            && y >= 0.0
+            && (x as usize) < labels.ncols()
+            && (y as usize) < labels.nrows()
+            && labels[[y as usize, x as usize]] > 0
+    };
+    let inside: Vec<f64> = ch
+        .objects
+        .iter()
+        .zip(gran.iter())
+        .filter(|&(o, &g)| !g && in_nucleus(o))
+        .map(|(o, _)| o.response_z)
+        .collect();
+    let u = fdr::fdr_threshold(&inside, nuclear_px, ch.sigma_px, base, p.fdr_q);
+    let mut rejected = 0;
+    if u > base {
+        rejected = inside.iter().filter(|&&z| z < u).count();
+        let keep: Vec<bool> = ch
+            .objects
+            .iter()
+            .zip(gran.iter())
+            .map(|(o, &g)| g || o.response_z >= u)
+            .collect();
+        let mut it = keep.iter();
+        ch.objects
+            .retain(|_| *it.next().expect("one flag per object"));
+        let mut it = keep.iter();
+        gran.retain(|_| *it.next().expect("one flag per object"));
+    }
+    FdrOutcome {
+        threshold: u.is_finite().then_some(u),
+        expected_false: if u.is_finite() {
+            fdr::expected_noise_maxima(nuclear_px, ch.sigma_px, u)
+        } else {
+            0.0
+        },
+        rejected,
+        expected_at_base: fdr::expected_noise_maxima(nuclear_px, ch.sigma_px, base),
+    }
 }
 
 /// Significance (SDs) above which a dot's width measures the PSF well.
@@ -499,7 +620,7 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
         crosstalk::subtract(&field.control.data, &field.dapi.data, beta_c),
         px,
     );
-    let (t, c) = probe_objects(&target, &control, labels, p);
+    let (mut t, mut c) = probe_objects(&target, &control, labels, p);
     let sigma_g = 0.5 * (t.sigma_px + c.sigma_px);
     let granule_pairs = granules::find_granules(
         &t.objects,
@@ -557,6 +678,10 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
             }
         }
     }
+    // False discovery control (fdr.rs), per channel.
+    let nuclear_px = labels.iter().filter(|&&l| l > 0).count() as f64;
+    let fdr_t = control_false_discoveries(&mut t, &mut t_gran, labels, nuclear_px, p);
+    let fdr_c = control_false_discoveries(&mut c, &mut c_gran, labels, nuclear_px, p);
     let live = |objs: &[SpotObject], g: &[bool]| -> Vec<usize> {
         (0..objs.len()).filter(|&i| !g[i]).collect()
     };
@@ -676,7 +801,7 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
     let rim = p.rim_tolerance_um / px;
     let mut signals = Vec::new();
     let mut qc = Vec::new();
-    for (channel, objs, gran, on_tissue, reference, src, sigma, est, log_sd) in [
+    for (channel, objs, gran, on_tissue, reference, src, sigma, est, log_sd, fdr) in [
         (
             Channel::Target,
             &t.objects,
@@ -687,6 +812,7 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
             t.sigma_px,
             t.estimated,
             t_spread,
+            fdr_t,
         ),
         (
             Channel::Control,
@@ -698,6 +824,7 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
             c.sigma_px,
             c.estimated,
             c_spread,
+            fdr_c,
         ),
     ] {
         // Brightest plausible single copy, in copies.
@@ -820,6 +947,10 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
                 singles.iter().filter(|&&s| s < 4.0).count() as f64 / singles.len() as f64
             }),
             clipped_clusters,
+            threshold_sd: fdr.threshold,
+            expected_false_in_nuclei: fdr.expected_false,
+            noise_rejected: fdr.rejected,
+            expected_false_at_base: fdr.expected_at_base,
         });
         signals.extend(rows);
     }
@@ -869,6 +1000,8 @@ mod psf_tests {
             width_px: width,
             smoothed_peak: z * noise / (2.0 * std::f64::consts::PI.sqrt() * nominal),
             aperture: Vec::new(),
+            seed: (x.max(0.0) as usize, 0),
+            response_z: z,
         }
     }
 

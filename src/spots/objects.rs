@@ -32,6 +32,12 @@ pub struct SpotObject {
     pub smoothed_peak: f64,
     /// Aperture pixels (row-major indices) and their background-corrected values.
     pub aperture: Vec<(u32, f32)>,
+    /// The detection maximum that seeded the object (px).
+    pub seed: (usize, usize),
+    /// Matched-filter response at the seed in SDs of that response over
+    /// the field's nuclei (the unit of the false discovery control); set by
+    /// the detector, 0 until then.
+    pub response_z: f64,
 }
 
 /// Gaussian-mask localisation (Thompson, Larson & Webb 2002, Biophys J 82:2775):
@@ -387,6 +393,8 @@ pub fn build_objects(
                 width_px,
                 smoothed_peak,
                 aperture,
+                seed: (sx, sy),
+                response_z: 0.0,
             }
         })
         .collect()
