@@ -272,40 +272,44 @@ fn assign_rest(region: &Array2<bool>, a: &mut Array2<bool>, b: &mut Array2<bool>
 /// cuts; returns the new label image and label count (new labels appended
 /// after n, in order of processing).
 pub fn split_concave(labels: &Array2<u32>, n: u32, rule: &ConcaveRule) -> (Array2<u32>, u32) {
+    use rayon::prelude::*;
     let boxes = super::measure::bounding_boxes(labels, n);
+    // Each label's parts are found independently (in parallel); new ids are
+    // then given in label order, so the result does not depend on threads.
+    let parts: Vec<(u32, usize, usize, Vec<Array2<bool>>)> = (1..=n)
+        .into_par_iter()
+        .filter_map(|l| {
+            let [x0, y0, x1, y1] = boxes[l as usize]?;
+            // Pad by one pixel so pockets open to the hull edge are complete.
+            let (bh, bw) = (y1 - y0 + 3, x1 - x0 + 3);
+            let region = Array2::from_shape_fn((bh, bw), |(y, x)| {
+                y >= 1
+                    && x >= 1
+                    && y - 1 + y0 <= y1
+                    && x - 1 + x0 <= x1
+                    && labels[[y - 1 + y0, x - 1 + x0]] == l
+            });
+            let mut todo = vec![region];
+            let mut done = Vec::new();
+            while let Some(r) = todo.pop() {
+                if done.len() + todo.len() > 16 {
+                    done.push(r);
+                    continue;
+                }
+                match best_cut(&r, rule) {
+                    Some((a, b)) => {
+                        todo.push(a);
+                        todo.push(b);
+                    }
+                    None => done.push(r),
+                }
+            }
+            (done.len() >= 2).then_some((l, y0, x0, done))
+        })
+        .collect();
     let mut out = labels.clone();
     let mut next = n;
-    for l in 1..=n {
-        let Some([x0, y0, x1, y1]) = boxes[l as usize] else {
-            continue;
-        };
-        // Pad by one pixel so pockets open to the hull edge are complete.
-        let (bh, bw) = (y1 - y0 + 3, x1 - x0 + 3);
-        let region = Array2::from_shape_fn((bh, bw), |(y, x)| {
-            y >= 1
-                && x >= 1
-                && y - 1 + y0 <= y1
-                && x - 1 + x0 <= x1
-                && labels[[y - 1 + y0, x - 1 + x0]] == l
-        });
-        let mut todo = vec![region];
-        let mut done = Vec::new();
-        while let Some(r) = todo.pop() {
-            if done.len() + todo.len() > 16 {
-                done.push(r);
-                continue;
-            }
-            match best_cut(&r, rule) {
-                Some((a, b)) => {
-                    todo.push(a);
-                    todo.push(b);
-                }
-                None => done.push(r),
-            }
-        }
-        if done.len() < 2 {
-            continue;
-        }
+    for (l, y0, x0, mut done) in parts {
         // Largest part keeps l.
         done.sort_by_key(|m| std::cmp::Reverse(m.iter().filter(|&&v| v).count()));
         for (k, m) in done.iter().enumerate() {

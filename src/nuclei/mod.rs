@@ -422,21 +422,24 @@ pub fn segment_nuclei(dapi: &Plane, p: &NucleusParams) -> Segmentation {
             l
         }
     });
-    // Sequential ids, keeping the overlap flags.
-    let mut map = std::collections::HashMap::new();
+    // Sequential ids, keeping the overlap flags (labels are at most n_w).
+    let mut map = vec![0u32; n_w as usize + 1];
     let mut n = 0u32;
     for v in labels.iter_mut() {
         if *v == 0 {
             continue;
         }
-        let old = *v;
-        *v = *map.entry(old).or_insert_with(|| {
+        let m = &mut map[*v as usize];
+        if *m == 0 {
             n += 1;
-            n
-        });
+            *m = n;
+        }
+        *v = *m;
     }
-    let flagged_new: std::collections::HashSet<u32> =
-        flagged.iter().filter_map(|o| map.get(o).copied()).collect();
+    let flagged_new: std::collections::HashSet<u32> = flagged
+        .iter()
+        .filter_map(|&o| map.get(o as usize).copied().filter(|&m| m != 0))
+        .collect();
     let props = measure::regionprops(&labels, n, &contrast, &smooth);
     let sqrt_2pi = (2.0 * std::f64::consts::PI).sqrt();
     let nuclei = props

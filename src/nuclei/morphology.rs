@@ -144,8 +144,10 @@ pub fn fill_small_holes(mask: &Array2<bool>, max_area: usize) -> Array2<bool> {
 
 /// Fills the holes of every label of a label image: a background region
 /// (4-connected) that does not reach the border and touches exactly one
-/// label becomes that label.
-pub fn fill_label_holes(labels: &mut Array2<u32>) {
+/// label becomes that label. Whole-image version, the reference of the
+/// per-label one.
+#[cfg(test)]
+fn fill_label_holes_global(labels: &mut Array2<u32>) {
     let (h, w) = labels.dim();
     let mut seen = Array2::<bool>::from_elem((h, w), false);
     let mut comp = Vec::new();
@@ -253,9 +255,9 @@ pub fn label_areas(labels: &Array2<u32>, n: u32) -> Vec<usize> {
     a
 }
 
-/// Keeps, for every label, only its largest 8-connected piece (a label cut
-/// in two by refinement keeps its main body).
-pub fn keep_largest_piece(labels: &mut Array2<u32>) {
+/// Whole-image version of [`keep_largest_piece`], its reference.
+#[cfg(test)]
+fn keep_largest_piece_global(labels: &mut Array2<u32>) {
     let (h, w) = labels.dim();
     let mut piece = Array2::<u32>::zeros((h, w));
     let mut best: std::collections::HashMap<u32, (usize, u32)> = std::collections::HashMap::new();
@@ -301,6 +303,177 @@ pub fn keep_largest_piece(labels: &mut Array2<u32>) {
     }
 }
 
+/// Bounding box of every label, `[y0, x0, y1, x1]` (end exclusive), grown
+/// by one pixel and clipped to the image; index = label, `None` where a
+/// label is absent.
+fn label_windows(labels: &Array2<u32>) -> Vec<Option<[usize; 4]>> {
+    let (h, w) = labels.dim();
+    let n = labels.iter().copied().max().unwrap_or(0);
+    super::measure::bounding_boxes(labels, n)
+        .into_iter()
+        .map(|b| {
+            b.map(|[x0, y0, x1, y1]| {
+                [
+                    y0.saturating_sub(1),
+                    x0.saturating_sub(1),
+                    (y1 + 2).min(h),
+                    (x1 + 2).min(w),
+                ]
+            })
+        })
+        .collect()
+}
+
+/// Fills the holes of every label of a label image: a background region
+/// (4-connected) that does not reach the border and touches exactly one
+/// label becomes that label.
+///
+/// Worked per label in its window (bounding box + 1 px), in parallel: a
+/// hole of label `l` is a 4-connected region of non-`l` pixels that does
+/// not reach the window's edge and holds only background (a region that
+/// also holds another label's pixels has background touching that label
+/// too). The same result as a whole-image flood fill, without flooding
+/// the whole background serially (a 2048 x 2048 field: 0.15 s).
+pub fn fill_label_holes(labels: &mut Array2<u32>) {
+    use rayon::prelude::*;
+    let windows = label_windows(labels);
+    let view = &*labels;
+    let fills: Vec<(u32, Vec<(usize, usize)>)> = windows
+        .par_iter()
+        .enumerate()
+        .filter_map(|(l, b)| b.map(|b| (l as u32, b)))
+        .map(|(l, [y0, x0, y1, x1])| {
+            let (wh, ww) = (y1 - y0, x1 - x0);
+            // 0 = unvisited non-l, 1 = l, 2 = reached from the edge, 3 = done
+            let mut st = vec![0u8; wh * ww];
+            for y in 0..wh {
+                for x in 0..ww {
+                    if view[[y0 + y, x0 + x]] == l {
+                        st[y * ww + x] = 1;
+                    }
+                }
+            }
+            let mut stack = Vec::new();
+            for y in 0..wh {
+                for x in 0..ww {
+                    let edge = y == 0 || x == 0 || y + 1 == wh || x + 1 == ww;
+                    if edge && st[y * ww + x] == 0 {
+                        st[y * ww + x] = 2;
+                        stack.push((y, x));
+                    }
+                }
+            }
+            let flood = |stack: &mut Vec<(usize, usize)>,
+                         st: &mut [u8],
+                         mark: u8,
+                         comp: &mut Vec<(usize, usize)>| {
+                while let Some((cy, cx)) = stack.pop() {
+                    comp.push((cy, cx));
+                    for (dy, dx) in N4 {
+                        let (ny, nx) = (cy as i64 + dy, cx as i64 + dx);
+                        if ny < 0 || nx < 0 || ny >= wh as i64 || nx >= ww as i64 {
+                            continue;
+                        }
+                        let k = ny as usize * ww + nx as usize;
+                        if st[k] == 0 {
+                            st[k] = mark;
+                            stack.push((ny as usize, nx as usize));
+                        }
+                    }
+                }
+            };
+            let mut scratch = Vec::new();
+            flood(&mut stack, &mut st, 2, &mut scratch);
+            let mut out = Vec::new();
+            let mut comp = Vec::new();
+            for y in 0..wh {
+                for x in 0..ww {
+                    if st[y * ww + x] != 0 {
+                        continue;
+                    }
+                    st[y * ww + x] = 3;
+                    comp.clear();
+                    stack.push((y, x));
+                    flood(&mut stack, &mut st, 3, &mut comp);
+                    if comp.iter().all(|&(cy, cx)| view[[y0 + cy, x0 + cx]] == 0) {
+                        out.extend(comp.iter().map(|&(cy, cx)| (y0 + cy, x0 + cx)));
+                    }
+                }
+            }
+            (l, out)
+        })
+        .collect();
+    for (l, px) in fills {
+        for (y, x) in px {
+            labels[[y, x]] = l;
+        }
+    }
+}
+
+/// Keeps the largest 8-connected piece of every label (the first in
+/// raster order on a tie); the other pieces become background. Worked per
+/// label in its window, in parallel.
+pub fn keep_largest_piece(labels: &mut Array2<u32>) {
+    use rayon::prelude::*;
+    let windows = label_windows(labels);
+    let view = &*labels;
+    let clears: Vec<Vec<(usize, usize)>> = windows
+        .par_iter()
+        .enumerate()
+        .filter_map(|(l, b)| b.map(|b| (l as u32, b)))
+        .map(|(l, [y0, x0, y1, x1])| {
+            let (wh, ww) = (y1 - y0, x1 - x0);
+            let mut piece = vec![0u32; wh * ww];
+            let mut pieces: Vec<Vec<(usize, usize)>> = Vec::new();
+            let mut stack = Vec::new();
+            for y in 0..wh {
+                for x in 0..ww {
+                    if view[[y0 + y, x0 + x]] != l || piece[y * ww + x] != 0 {
+                        continue;
+                    }
+                    let id = pieces.len() as u32 + 1;
+                    piece[y * ww + x] = id;
+                    stack.push((y, x));
+                    let mut comp = Vec::new();
+                    while let Some((cy, cx)) = stack.pop() {
+                        comp.push((cy, cx));
+                        for (dy, dx) in N8 {
+                            let (ny, nx) = (cy as i64 + dy, cx as i64 + dx);
+                            if ny < 0 || nx < 0 || ny >= wh as i64 || nx >= ww as i64 {
+                                continue;
+                            }
+                            let (ny, nx) = (ny as usize, nx as usize);
+                            if piece[ny * ww + nx] == 0 && view[[y0 + ny, x0 + nx]] == l {
+                                piece[ny * ww + nx] = id;
+                                stack.push((ny, nx));
+                            }
+                        }
+                    }
+                    pieces.push(comp);
+                }
+            }
+            let best = (0..pieces.len()).fold(0, |b, i| {
+                if pieces[i].len() > pieces[b].len() {
+                    i
+                } else {
+                    b
+                }
+            });
+            pieces
+                .into_iter()
+                .enumerate()
+                .filter(|&(i, _)| i != best)
+                .flat_map(|(_, c)| c.into_iter().map(|(cy, cx)| (y0 + cy, x0 + cx)))
+                .collect()
+        })
+        .collect();
+    for px in clears {
+        for (y, x) in px {
+            labels[[y, x]] = 0;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,6 +513,46 @@ mod tests {
         assert_eq!(relabel_sequential(&mut l), 2);
         assert_eq!(l[[1, 1]], 1);
         assert_eq!(l[[2, 2]], 2);
+    }
+
+    #[test]
+    fn per_label_fill_and_keep_match_the_whole_image_versions() {
+        // Random blobs of a few labels, with holes, islands, nested labels
+        // and labels at the border.
+        let mut rng = crate::rng::Rng::new(3, 1);
+        let (mut filled, mut cut) = (0, 0);
+        for _ in 0..40 {
+            let (h, w) = (48, 56);
+            let mut l = Array2::<u32>::zeros((h, w));
+            for _ in 0..12 {
+                let lab = 1 + (rng.uniform() * 5.0) as u32;
+                let (cy, cx) = (rng.uniform() * h as f64, rng.uniform() * w as f64);
+                let r = 2.0 + rng.uniform() * 9.0;
+                let hole = rng.uniform() * 0.6 * r;
+                for y in 0..h {
+                    for x in 0..w {
+                        let d = ((y as f64 - cy).powi(2) + (x as f64 - cx).powi(2)).sqrt();
+                        if d <= r && d >= hole {
+                            l[[y, x]] = lab;
+                        } else if d < hole && rng.uniform() < 0.1 {
+                            l[[y, x]] = 0;
+                        }
+                    }
+                }
+            }
+            let (mut a, mut b) = (l.clone(), l.clone());
+            fill_label_holes(&mut a);
+            fill_label_holes_global(&mut b);
+            assert_eq!(a, b);
+            filled += usize::from(a != l);
+            let before = a.clone();
+            keep_largest_piece(&mut a);
+            keep_largest_piece_global(&mut b);
+            assert_eq!(a, b);
+            cut += usize::from(a != before);
+        }
+        // The cases exercise both operations.
+        assert!(filled >= 10 && cut >= 10, "{filled} {cut}");
     }
 
     #[test]

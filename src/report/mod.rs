@@ -237,46 +237,64 @@ pub fn write_outputs(
     let input_json = serde_json::to_string_pretty(&input)
         .map_err(|e| IoError::write(&dir.join(SCORE_INPUT_JSON), e))?;
     let n = result.fields.len();
-    let canvases: Vec<overlay::Canvas> = (0..n)
-        .into_par_iter()
-        .map(|i| overlay::render_overlay(&case.fields[i], result, i))
-        .collect();
-    let outlines: Vec<Vec<(u32, contour::Ring)>> = result
-        .fields
-        .par_iter()
-        .map(|f| contour::trace_outlines(&f.labels, contour::OUTLINE_TOLERANCE_PX))
-        .collect();
-    let overlays: Vec<(String, Vec<u8>)> = canvases
-        .par_iter()
-        .enumerate()
-        .map(|(i, c)| {
-            overlay::encode_png(c)
-                .map(|png| (overlay_file_name(result, i), png))
-                .map_err(|e| IoError::write(&dir.join(overlay_file_name(result, i)), e))
-        })
-        .collect::<Result<_, _>>()?;
-    let geojsons: Vec<(String, String)> = (0..n)
-        .map(|i| {
-            let name = geojson_file_name(result, i);
-            serde_json::to_string(&geojson::field_geojson(result, i, &outlines[i]))
-                .map(|t| (name.clone(), t))
-                .map_err(|e| IoError::write(&dir.join(&name), e))
-        })
-        .collect::<Result<_, _>>()?;
+    // Two independent chains run side by side: the overlays (render, then
+    // PNG) and the outlines (trace, then GeoJSON); the HTML model, which
+    // needs both, runs beside the PNG encoding.
+    let (canvases, traced) = rayon::join(
+        || {
+            (0..n)
+                .into_par_iter()
+                .map(|i| overlay::render_overlay(&case.fields[i], result, i))
+                .collect::<Vec<overlay::Canvas>>()
+        },
+        || -> Result<_, IoError> {
+            let outlines: Vec<Vec<(u32, contour::Ring)>> = result
+                .fields
+                .par_iter()
+                .map(|f| contour::trace_outlines(&f.labels, contour::OUTLINE_TOLERANCE_PX))
+                .collect();
+            let geojsons: Vec<(String, String)> = (0..n)
+                .map(|i| {
+                    let name = geojson_file_name(result, i);
+                    serde_json::to_string(&geojson::field_geojson(result, i, &outlines[i]))
+                        .map(|t| (name.clone(), t))
+                        .map_err(|e| IoError::write(&dir.join(&name), e))
+                })
+                .collect::<Result<_, _>>()?;
+            Ok((outlines, geojsons))
+        },
+    );
+    let (outlines, geojsons) = traced?;
     let prov_value =
         serde_json::to_value(prov).map_err(|e| IoError::write(&dir.join(REPORT_HTML), e))?;
-    let model = html::build_model(
-        input,
-        result
-            .fields
-            .iter()
-            .zip(&canvases)
-            .zip(outlines)
-            .map(|((f, c), o)| (f.name.clone(), f.pixel_size_um, c, o))
-            .collect(),
-        prov_value,
-    )
-    .map_err(|e| IoError::write(&dir.join(REPORT_HTML), e))?;
+    let (overlays, model) = rayon::join(
+        || {
+            canvases
+                .par_iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    overlay::encode_png(c)
+                        .map(|png| (overlay_file_name(result, i), png))
+                        .map_err(|e| IoError::write(&dir.join(overlay_file_name(result, i)), e))
+                })
+                .collect::<Result<Vec<(String, Vec<u8>)>, _>>()
+        },
+        || {
+            html::build_model(
+                input,
+                result
+                    .fields
+                    .iter()
+                    .zip(&canvases)
+                    .zip(outlines)
+                    .map(|((f, c), o)| (f.name.clone(), f.pixel_size_um, c, o))
+                    .collect(),
+                prov_value,
+            )
+            .map_err(|e| IoError::write(&dir.join(REPORT_HTML), e))
+        },
+    );
+    let (overlays, model) = (overlays?, model?);
     let page = html::render_html(&model, &result.score, None);
     drop(canvases);
     std::fs::create_dir_all(dir).map_err(|e| IoError::write(dir, e))?;
