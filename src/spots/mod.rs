@@ -63,16 +63,14 @@ pub struct SpotParams {
     /// single-copy intensities and is multi-peaked or wider than a PSF.
     pub cluster_min_copies: f64,
     /// A compact (single-peaked, PSF-wide) object is a cluster of unresolved
-    /// copies when it is brighter than a single copy can plausibly be: its
-    /// intensity exceeds the reference by this many robust SDs of the
-    /// image's own single-copy log-brightness (and `cluster_min_copies`).
+    /// copies when it is brighter than TWO copies can plausibly be: two
+    /// signals closer than the split distance count once, so an object
+    /// that may be a single or an unresolved pair is one signal. Plausible
+    /// is this many robust SDs of the image's own single-copy
+    /// log-brightness: above `2 exp(z sd / sqrt 2)` (a sum of two copies
+    /// has about 1/sqrt 2 of their log-spread), and never under
+    /// `exp(z sd)` or `cluster_min_copies`.
     pub compact_cluster_z: f64,
-    /// ...and at least this many single-copy fluxes: a compact object of
-    /// 3-5 fluxes is as likely one copy on a background structure that the
-    /// ring under-estimates (a nucleus edge, bright tissue) as an
-    /// unresolved cluster; real clusters that small are wider than a PSF
-    /// and take the other route.
-    pub compact_cluster_min_copies: f64,
     /// Subtract the DAPI bleed-through (estimated per image) from the probe
     /// channels before detection.
     pub correct_crosstalk: bool,
@@ -113,7 +111,6 @@ impl Default for SpotParams {
             split_max_brightness_ratio: 3.0,
             cluster_min_copies: 2.5,
             compact_cluster_z: 3.5,
-            compact_cluster_min_copies: 6.0,
             correct_crosstalk: true,
             reference_isolation_um: 2.0,
             max_cluster_radius_um: 1.5,
@@ -827,12 +824,12 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
             fdr_c,
         ),
     ] {
-        // Brightest plausible single copy, in copies.
+        // Brightest plausible single copy or unresolved pair, in copies.
         let compact_min = log_sd
             .map(|sd| {
-                (p.compact_cluster_z * sd)
-                    .exp()
-                    .max(p.compact_cluster_min_copies)
+                let z = p.compact_cluster_z;
+                let pair = 2.0 * (z * sd / std::f64::consts::SQRT_2).exp();
+                (z * sd).exp().max(pair).max(p.cluster_min_copies)
             })
             .unwrap_or(f64::INFINITY);
         // Cluster copies are counted in units of the MEAN single-copy flux:
@@ -1035,5 +1032,62 @@ mod psf_tests {
             .map(|i| dot(100.0 * i as f64, 6.0, 1.2, nominal))
             .collect();
         assert_eq!(measure_psf(&faint, &target, 3.0, nominal, 9.0), None);
+    }
+}
+
+#[cfg(test)]
+mod compact_tests {
+    use super::*;
+    use crate::simulate::optics::add_gaussian;
+
+    /// A field of isolated single dots (lognormal brightness, log-SD 0.25)
+    /// in both probes, plus in the target one PSF-sized object of 5 copies'
+    /// light and one of 2 copies' light, all on one nucleus label.
+    #[test]
+    fn compact_objects_brighter_than_a_pair_are_clusters() {
+        let (n, px) = (400, 0.1);
+        let sigma = 0.35 / (2.0 * (2.0 * std::f64::consts::LN_2).sqrt()) / px;
+        let mut rng = crate::rng::Rng::new(11, 1);
+        let noisy = |rng: &mut crate::rng::Rng| {
+            Array2::from_shape_fn((n, n), |_| (100.0 + 3.0 * rng.normal()) as f32)
+        };
+        let (mut t, mut c) = (noisy(&mut rng), noisy(&mut rng));
+        let (five, two) = ((180.0, 180.0), (260.0, 260.0));
+        for gy in 0..9 {
+            for gx in 0..9 {
+                let (x, y) = (20.0 + 40.0 * gx as f64, 20.0 + 40.0 * gy as f64);
+                let f = |rng: &mut crate::rng::Rng| 2000.0 * (0.25 * rng.normal()).exp();
+                add_gaussian(&mut c, x + 3.0, y + 3.0, sigma, f(&mut rng));
+                if (x, y) == five {
+                    add_gaussian(&mut t, x, y, sigma, 5.0 * 2000.0);
+                } else if (x, y) == two {
+                    add_gaussian(&mut t, x, y, sigma, 2.0 * 2000.0);
+                } else {
+                    add_gaussian(&mut t, x, y, sigma, f(&mut rng));
+                }
+            }
+        }
+        let field = Field {
+            name: "f".into(),
+            dapi: Plane::new(Array2::from_elem((n, n), 1000.0), px),
+            target: Plane::new(t, px),
+            control: Plane::new(c, px),
+        };
+        let labels = Array2::<u32>::ones((n, n));
+        let s = detect_signals(&field, &labels, &SpotParams::default());
+        let at = |(x, y): (f64, f64)| {
+            s.signals
+                .iter()
+                .find(|g| {
+                    g.channel == Channel::Target && (g.x - x).abs() < 2.0 && (g.y - y).abs() < 2.0
+                })
+                .expect("a signal there")
+        };
+        let c5 = at(five);
+        assert_eq!(c5.kind, SignalKind::Cluster, "{c5:?}");
+        assert!((4..=6).contains(&c5.copies), "{c5:?}");
+        let c2 = at(two);
+        assert_eq!(c2.kind, SignalKind::Single, "{c2:?}");
+        assert_eq!(c2.copies, 1);
     }
 }
