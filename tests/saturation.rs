@@ -6,31 +6,6 @@
 mod common;
 use common::*;
 
-/// Simulates a case with `args`, analyses it; returns the temporary
-/// folder, the truth and result folders, and report.json.
-fn simulate_and_analyze(
-    args: &[&str],
-) -> (
-    tempfile::TempDir,
-    std::path::PathBuf,
-    std::path::PathBuf,
-    serde_json::Value,
-) {
-    let tmp = tempfile::tempdir().unwrap();
-    let truth = tmp.path().join("t");
-    simulate(&truth, args);
-    let out = tmp.path().join("r");
-    run_ok(&[
-        "analyze",
-        truth.join("image.tif").to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    let report =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
-    (tmp, truth, out, report)
-}
-
 #[test]
 fn bleed_through_on_clipped_dapi_is_not_counted_as_signals() {
     // As the stress set's brightdapi case: about a tenth of the pixels

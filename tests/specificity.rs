@@ -8,30 +8,18 @@ use common::*;
 
 #[test]
 fn background_only_target_channel_yields_no_target_signals() {
-    let tmp = tempfile::tempdir().unwrap();
-    let truth = tmp.path().join("t");
     // As the benchmark's background-only case, another seed. Without the
     // false discovery control about 4 of its ~90 scorable nuclei held one
     // noise maximum (95.5 % clean).
-    simulate(
-        &truth,
-        &[
-            "--size",
-            "1536x1536",
-            "--seed",
-            "401",
-            "--ratio",
-            "0",
-            "--granules-per-10k-um2",
-            "15",
-        ],
-    );
-    let out = tmp.path().join("r");
-    run_ok(&[
-        "analyze",
-        truth.join("image.tif").to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
+    let (_tmp, truth, out, report) = simulate_and_analyze(&[
+        "--size",
+        "1536x1536",
+        "--seed",
+        "401",
+        "--ratio",
+        "0",
+        "--granules-per-10k-um2",
+        "15",
     ]);
     let m = stdout_json(&run_ok(&[
         "evaluate",
@@ -46,8 +34,6 @@ fn background_only_target_channel_yields_no_target_signals() {
     let f1 = m["signals"]["control"]["f1"].as_f64().unwrap();
     assert!(f1 > 0.95, "control F1 {f1}");
 
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     let qc = &report["fields"][0]["signal_qc"];
     let by = |ch: &str| {
         qc.as_array()

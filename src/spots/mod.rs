@@ -381,14 +381,7 @@ fn control_false_discoveries(
     p: &SpotParams,
 ) -> FdrOutcome {
     let base = p.object_threshold_sd;
-    let in_nucleus = |o: &SpotObject| {
-        let (x, y) = (o.x.round(), o.y.round());
-        x >= 0.0
-            && y >= 0.0
-            && (x as usize) < labels.ncols()
-            && (y as usize) < labels.nrows()
-            && labels[[y as usize, x as usize]] > 0
-    };
+    let in_nucleus = |o: &SpotObject| assign::assign_to_nucleus(labels, o.x, o.y, 0.0) > 0;
     let inside: Vec<f64> = ch
         .objects
         .iter()

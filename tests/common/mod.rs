@@ -39,6 +39,31 @@ pub fn simulate(dir: &Path, extra: &[&str]) {
     run_ok(&args);
 }
 
+/// Simulates a case with `args`, analyses it; returns the temporary
+/// folder, the truth and result folders, and report.json.
+pub fn simulate_and_analyze(
+    args: &[&str],
+) -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    std::path::PathBuf,
+    serde_json::Value,
+) {
+    let tmp = tempfile::tempdir().unwrap();
+    let truth = tmp.path().join("t");
+    simulate(&truth, args);
+    let out = tmp.path().join("r");
+    run_ok(&[
+        "analyze",
+        truth.join("image.tif").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let report =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    (tmp, truth, out, report)
+}
+
 /// Writes a perfect result (the truth restated in the analyze output
 /// contract) into `out`: labels.tif, nuclei.csv, spots.csv, report.json.
 pub fn perfect_result(truth: &Path, out: &Path) {
