@@ -123,7 +123,10 @@ pub fn nucleus_counts(
     let counts = spots::count_per_nucleus(signals, n_labels);
     let mut faint = vec![0u32; n_labels + 1];
     for s in signals {
-        if s.channel == Channel::Control && s.kind != SignalKind::Granule && s.snr < faint_snr {
+        if s.channel == Channel::Control
+            && !matches!(s.kind, SignalKind::Granule | SignalKind::Faint)
+            && s.snr < faint_snr
+        {
             if let Some(v) = faint.get_mut(s.nucleus as usize) {
                 *v += s.copies;
             }

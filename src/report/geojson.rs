@@ -135,6 +135,7 @@ pub fn field_geojson(r: &CaseResult, fi: usize, outlines: &[(u32, Ring)]) -> Val
     for s in &f.signals.signals {
         let (name, colour) = match (s.kind, s.channel) {
             (SignalKind::Granule, _) => ("Granule".to_string(), [80, 120, 255]),
+            (SignalKind::Faint, _) => ("Faint".to_string(), [150, 150, 150]),
             (_, Channel::Target) => (panel.target.clone(), [255, 60, 60]),
             (_, Channel::Control) => (panel.control.clone(), [60, 255, 60]),
             (_, Channel::Dapi) => continue,

@@ -685,7 +685,7 @@ pub fn render_html(m: &ReportModel, score: &Score, review: Option<&ReviewRecord>
     h.push_str(r#"<section><h2>Fields</h2><p class="legend"><span class="k st-enumerated">counted</span> <span class="k st-reserve">eligible, not needed</span> <span class="k st-morph">excluded (shape)</span> <span class="k st-signal">excluded (no signal of one colour)</span> <span class="k st-reviewer">excluded by the reviewer</span> &middot; signals: <span class="sig t">&#9675; "#);
     let _ = write!(
         h,
-        r#"{}</span> <span class="sig c">&#9675; {}</span> <span class="sig cl">&#9711; cluster (copies)</span> <span class="sig g">+ granule (not counted)</span></p>"#,
+        r#"{}</span> <span class="sig c">&#9675; {}</span> <span class="sig cl">&#9711; cluster (copies)</span> <span class="sig g">+ granule (not counted)</span> <span class="sig g">&middot; faint, under one copy (not counted)</span></p>"#,
         esc(&p.target),
         esc(&p.control)
     );

@@ -179,6 +179,12 @@ pub fn render_overlay(field: &Field, result: &CaseResult, fi: usize) -> Canvas {
     }
     for s in &f.signals.signals {
         match (s.kind, s.channel) {
+            (SignalKind::Faint, _) => {
+                for d in -1..=1 {
+                    c.put(s.x.round() as i64 + d, s.y.round() as i64, [150, 150, 150]);
+                    c.put(s.x.round() as i64, s.y.round() as i64 + d, [150, 150, 150]);
+                }
+            }
             (SignalKind::Granule, _) => {
                 for d in -2..=2 {
                     c.put(s.x.round() as i64 + d, s.y.round() as i64, [80, 120, 255]);

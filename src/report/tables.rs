@@ -101,8 +101,9 @@ pub fn write_nuclei_csv<W: Write>(out: &mut W, r: &CaseResult) -> io::Result<()>
 /// Header line of spots.csv.
 pub const SPOTS_CSV_HEADER: &str = "field,x,y,channel,nucleus,intensity,copies,kind,copies_intensity,copies_mixture,dots,snr,width_um\n";
 
-/// spots.csv: one row per detected signal (granules included with kind
-/// `granule` and 0 copies, so every exclusion is visible).
+/// spots.csv: one row per detected signal (granules and dots far dimmer
+/// than one copy included with kind `granule` / `faint` and 0 copies, so
+/// every exclusion is visible).
 pub fn spots_csv(r: &CaseResult) -> String {
     let mut out = SPOTS_CSV_HEADER.as_bytes().to_vec();
     for f in &r.fields {

@@ -62,14 +62,19 @@ pub struct SpotParams {
     /// An object becomes a cluster when it holds at least this many
     /// single-copy intensities and is multi-peaked or wider than a PSF.
     pub cluster_min_copies: f64,
-    /// A compact (single-peaked, PSF-wide) object is a cluster of unresolved
-    /// copies when it is brighter than TWO copies can plausibly be: two
+    /// Plausibility of a copy's brightness, in robust SDs of the image's own
+    /// single-copy log-brightness (and, for the lower bound, of the dot's
+    /// own flux error). Upper: a compact (single-peaked, PSF-wide) object
+    /// is a cluster of unresolved copies when it is brighter than TWO
+    /// copies can plausibly be: two
     /// signals closer than the split distance count once, so an object
     /// that may be a single or an unresolved pair is one signal. Plausible
     /// is this many robust SDs of the image's own single-copy
     /// log-brightness: above `2 exp(z sd / sqrt 2)` (a sum of two copies
     /// has about 1/sqrt 2 of their log-spread), and never under
-    /// `exp(z sd)` or `cluster_min_copies`.
+    /// `exp(z sd)` or `cluster_min_copies`. Lower: a lone single dot
+    /// under `exp(-z sd)` references by more than z of its own flux SDs is
+    /// not a copy (kind `faint`).
     pub compact_cluster_z: f64,
     /// Subtract the DAPI bleed-through (estimated per image) from the probe
     /// channels before detection.
@@ -146,6 +151,10 @@ pub enum SignalKind {
     Cluster,
     /// An autofluorescent granule (in both channels): not a signal, 0 copies.
     Granule,
+    /// Far dimmer than one copy can plausibly be (a noise or texture
+    /// maximum in a channel whose copies are bright): not a signal, 0
+    /// copies.
+    Faint,
 }
 
 impl SignalKind {
@@ -156,6 +165,7 @@ impl SignalKind {
             SignalKind::SplitMerged => "split_merged",
             SignalKind::Cluster => "cluster",
             SignalKind::Granule => "granule",
+            SignalKind::Faint => "faint",
         }
     }
 }
@@ -225,6 +235,8 @@ pub struct ChannelQc {
     pub noise_rejected: usize,
     /// Noise maxima expected inside nuclei above the base threshold.
     pub expected_false_at_base: f64,
+    /// Single dots rejected as far dimmer than one copy (kind `faint`).
+    pub faint_rejected: usize,
 }
 
 /// Everything found in one field's probe channels.
@@ -904,12 +916,42 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
             })
             .unwrap_or(0);
         // rows[i] is objs[i] until the merge.
+        // Single dots far dimmer than a copy can plausibly be: under the
+        // reference by `compact_cluster_z` robust SDs of the image's own
+        // single-copy log-brightness AND by as many SDs of the dot's own
+        // flux error (ring noise x sqrt(aperture pixels)), so that where
+        // copies are faint and their fluxes noisy nothing is rejected.
+        // Decided before split merging (on whole objects), applied after
+        // it to what is still a lone single: a half of a split signal
+        // merged with its partner is kept.
+        let faint: std::collections::HashSet<(u64, u64)> = match (reference, log_sd) {
+            (Some(r), Some(sd)) => {
+                let z = p.compact_cluster_z;
+                objs.iter()
+                    .zip(rows.iter())
+                    .filter(|(o, row)| {
+                        let flux_sd = o.noise * (o.aperture.len() as f64).sqrt();
+                        row.kind == SignalKind::Single && o.flux < r * (-z * sd).exp() - z * flux_sd
+                    })
+                    .map(|(o, _)| (o.x.to_bits(), o.y.to_bits()))
+                    .collect()
+            }
+            _ => Default::default(),
+        };
         rows = splits::merge_split_signals(
             rows,
             p.split_distance_um / px,
             p.split_max_brightness_ratio,
             |i, j| splits::deblended_ratio(&objs[i], &objs[j], sigma, w),
         );
+        let mut faint_rejected = 0;
+        for r in rows.iter_mut() {
+            if r.kind == SignalKind::Single && faint.contains(&(r.x.to_bits(), r.y.to_bits())) {
+                r.kind = SignalKind::Faint;
+                r.copies = 0;
+                faint_rejected += 1;
+            }
+        }
         let singles: Vec<f64> = rows
             .iter()
             .filter(|s| s.kind == SignalKind::Single)
@@ -931,7 +973,7 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
             median_snr: (!sorted.is_empty()).then(|| sorted[sorted.len() / 2]),
             signals: rows
                 .iter()
-                .filter(|s| s.kind != SignalKind::Granule)
+                .filter(|s| !matches!(s.kind, SignalKind::Granule | SignalKind::Faint))
                 .count(),
             faint_share: (!singles.is_empty()).then(|| {
                 singles.iter().filter(|&&s| s < 4.0).count() as f64 / singles.len() as f64
@@ -941,6 +983,7 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
             expected_false_in_nuclei: fdr.expected_false,
             noise_rejected: fdr.rejected,
             expected_false_at_base: fdr.expected_at_base,
+            faint_rejected,
         });
         signals.extend(rows);
     }
@@ -1082,5 +1125,64 @@ mod compact_tests {
         let c2 = at(two);
         assert_eq!(c2.kind, SignalKind::Single, "{c2:?}");
         assert_eq!(c2.copies, 1);
+    }
+
+    /// Among bright single copies (log-SD 0.25), a clearly detected dot of
+    /// 15 % of a copy's light is kind `faint` with 0 copies, while a dim
+    /// but plausible copy (60 %) stays a single.
+    #[test]
+    fn dots_far_dimmer_than_a_copy_are_faint() {
+        let (n, px) = (400, 0.1);
+        let sigma = 0.35 / (2.0 * (2.0 * std::f64::consts::LN_2).sqrt()) / px;
+        let mut rng = crate::rng::Rng::new(12, 1);
+        let noisy = |rng: &mut crate::rng::Rng| {
+            Array2::from_shape_fn((n, n), |_| (100.0 + 3.0 * rng.normal()) as f32)
+        };
+        let (mut t, mut c) = (noisy(&mut rng), noisy(&mut rng));
+        let (dim, plausible) = ((180.0, 180.0), (260.0, 260.0));
+        for gy in 0..9 {
+            for gx in 0..9 {
+                let (x, y) = (20.0 + 40.0 * gx as f64, 20.0 + 40.0 * gy as f64);
+                let f = |rng: &mut crate::rng::Rng| 2000.0 * (0.25 * rng.normal()).exp();
+                add_gaussian(&mut c, x + 3.0, y + 3.0, sigma, f(&mut rng));
+                let flux = match (x, y) {
+                    xy if xy == dim => 0.15 * 2000.0,
+                    xy if xy == plausible => 0.6 * 2000.0,
+                    _ => f(&mut rng),
+                };
+                add_gaussian(&mut t, x, y, sigma, flux);
+            }
+        }
+        let field = Field {
+            name: "f".into(),
+            dapi: Plane::new(Array2::from_elem((n, n), 1000.0), px),
+            target: Plane::new(t, px),
+            control: Plane::new(c, px),
+        };
+        let labels = Array2::<u32>::ones((n, n));
+        let s = detect_signals(&field, &labels, &SpotParams::default());
+        let at = |(x, y): (f64, f64)| {
+            s.signals
+                .iter()
+                .find(|g| {
+                    g.channel == Channel::Target && (g.x - x).abs() < 2.0 && (g.y - y).abs() < 2.0
+                })
+                .expect("a signal there")
+        };
+        let d = at(dim);
+        assert_eq!(d.kind, SignalKind::Faint, "{d:?}");
+        assert_eq!(d.copies, 0);
+        let p = at(plausible);
+        assert_eq!(p.kind, SignalKind::Single, "{p:?}");
+        assert_eq!(p.copies, 1);
+        let qc = s.qc.iter().find(|q| q.channel == Channel::Target).unwrap();
+        assert_eq!(qc.faint_rejected, 1, "{qc:?}");
+        let target_copies: u32 = s
+            .signals
+            .iter()
+            .filter(|g| g.channel == Channel::Target)
+            .map(|g| g.copies)
+            .sum();
+        assert_eq!(target_copies, 80);
     }
 }
