@@ -1076,79 +1076,26 @@ mod compact_tests {
     use super::*;
     use crate::simulate::optics::add_gaussian;
 
-    /// A field of isolated single dots (lognormal brightness, log-SD 0.25)
-    /// in both probes, plus in the target one PSF-sized object of 5 copies'
-    /// light and one of 2 copies' light, all on one nucleus label.
-    #[test]
-    fn compact_objects_brighter_than_a_pair_are_clusters() {
+    /// A 400 x 400 field at 0.1 um on one nucleus label: a 9 x 9 grid of
+    /// isolated single dots (lognormal brightness around 2000, log-SD 0.25)
+    /// in both probes, except at the `special` target positions, which get
+    /// the given number of copies' light in one PSF-sized dot.
+    fn dot_grid(seed: u64, special: &[((f64, f64), f64)]) -> FieldSignals {
         let (n, px) = (400, 0.1);
         let sigma = 0.35 / (2.0 * (2.0 * std::f64::consts::LN_2).sqrt()) / px;
-        let mut rng = crate::rng::Rng::new(11, 1);
+        let mut rng = crate::rng::Rng::new(seed, 1);
         let noisy = |rng: &mut crate::rng::Rng| {
             Array2::from_shape_fn((n, n), |_| (100.0 + 3.0 * rng.normal()) as f32)
         };
         let (mut t, mut c) = (noisy(&mut rng), noisy(&mut rng));
-        let (five, two) = ((180.0, 180.0), (260.0, 260.0));
         for gy in 0..9 {
             for gx in 0..9 {
                 let (x, y) = (20.0 + 40.0 * gx as f64, 20.0 + 40.0 * gy as f64);
                 let f = |rng: &mut crate::rng::Rng| 2000.0 * (0.25 * rng.normal()).exp();
                 add_gaussian(&mut c, x + 3.0, y + 3.0, sigma, f(&mut rng));
-                if (x, y) == five {
-                    add_gaussian(&mut t, x, y, sigma, 5.0 * 2000.0);
-                } else if (x, y) == two {
-                    add_gaussian(&mut t, x, y, sigma, 2.0 * 2000.0);
-                } else {
-                    add_gaussian(&mut t, x, y, sigma, f(&mut rng));
-                }
-            }
-        }
-        let field = Field {
-            name: "f".into(),
-            dapi: Plane::new(Array2::from_elem((n, n), 1000.0), px),
-            target: Plane::new(t, px),
-            control: Plane::new(c, px),
-        };
-        let labels = Array2::<u32>::ones((n, n));
-        let s = detect_signals(&field, &labels, &SpotParams::default());
-        let at = |(x, y): (f64, f64)| {
-            s.signals
-                .iter()
-                .find(|g| {
-                    g.channel == Channel::Target && (g.x - x).abs() < 2.0 && (g.y - y).abs() < 2.0
-                })
-                .expect("a signal there")
-        };
-        let c5 = at(five);
-        assert_eq!(c5.kind, SignalKind::Cluster, "{c5:?}");
-        assert!((4..=6).contains(&c5.copies), "{c5:?}");
-        let c2 = at(two);
-        assert_eq!(c2.kind, SignalKind::Single, "{c2:?}");
-        assert_eq!(c2.copies, 1);
-    }
-
-    /// Among bright single copies (log-SD 0.25), a clearly detected dot of
-    /// 15 % of a copy's light is kind `faint` with 0 copies, while a dim
-    /// but plausible copy (60 %) stays a single.
-    #[test]
-    fn dots_far_dimmer_than_a_copy_are_faint() {
-        let (n, px) = (400, 0.1);
-        let sigma = 0.35 / (2.0 * (2.0 * std::f64::consts::LN_2).sqrt()) / px;
-        let mut rng = crate::rng::Rng::new(12, 1);
-        let noisy = |rng: &mut crate::rng::Rng| {
-            Array2::from_shape_fn((n, n), |_| (100.0 + 3.0 * rng.normal()) as f32)
-        };
-        let (mut t, mut c) = (noisy(&mut rng), noisy(&mut rng));
-        let (dim, plausible) = ((180.0, 180.0), (260.0, 260.0));
-        for gy in 0..9 {
-            for gx in 0..9 {
-                let (x, y) = (20.0 + 40.0 * gx as f64, 20.0 + 40.0 * gy as f64);
-                let f = |rng: &mut crate::rng::Rng| 2000.0 * (0.25 * rng.normal()).exp();
-                add_gaussian(&mut c, x + 3.0, y + 3.0, sigma, f(&mut rng));
-                let flux = match (x, y) {
-                    xy if xy == dim => 0.15 * 2000.0,
-                    xy if xy == plausible => 0.6 * 2000.0,
-                    _ => f(&mut rng),
+                let flux = match special.iter().find(|(p, _)| *p == (x, y)) {
+                    Some((_, copies)) => copies * 2000.0,
+                    None => f(&mut rng),
                 };
                 add_gaussian(&mut t, x, y, sigma, flux);
             }
@@ -1159,20 +1106,44 @@ mod compact_tests {
             target: Plane::new(t, px),
             control: Plane::new(c, px),
         };
-        let labels = Array2::<u32>::ones((n, n));
-        let s = detect_signals(&field, &labels, &SpotParams::default());
-        let at = |(x, y): (f64, f64)| {
-            s.signals
-                .iter()
-                .find(|g| {
-                    g.channel == Channel::Target && (g.x - x).abs() < 2.0 && (g.y - y).abs() < 2.0
-                })
-                .expect("a signal there")
-        };
-        let d = at(dim);
+        detect_signals(&field, &Array2::<u32>::ones((n, n)), &SpotParams::default())
+    }
+
+    /// The target signal within 2 px of `(x, y)`.
+    fn target_at(s: &FieldSignals, (x, y): (f64, f64)) -> &Signal {
+        s.signals
+            .iter()
+            .find(|g| {
+                g.channel == Channel::Target && (g.x - x).abs() < 2.0 && (g.y - y).abs() < 2.0
+            })
+            .expect("a signal there")
+    }
+
+    /// A PSF-sized object of 5 copies' light is a cluster; one of 2 copies'
+    /// light (an unresolved pair, counted once like a split signal) is not.
+    #[test]
+    fn compact_objects_brighter_than_a_pair_are_clusters() {
+        let (five, two) = ((180.0, 180.0), (260.0, 260.0));
+        let s = dot_grid(11, &[(five, 5.0), (two, 2.0)]);
+        let c5 = target_at(&s, five);
+        assert_eq!(c5.kind, SignalKind::Cluster, "{c5:?}");
+        assert!((4..=6).contains(&c5.copies), "{c5:?}");
+        let c2 = target_at(&s, two);
+        assert_eq!(c2.kind, SignalKind::Single, "{c2:?}");
+        assert_eq!(c2.copies, 1);
+    }
+
+    /// Among bright single copies (log-SD 0.25), a clearly detected dot of
+    /// 15 % of a copy's light is kind `faint` with 0 copies, while a dim
+    /// but plausible copy (60 %) stays a single.
+    #[test]
+    fn dots_far_dimmer_than_a_copy_are_faint() {
+        let (dim, plausible) = ((180.0, 180.0), (260.0, 260.0));
+        let s = dot_grid(12, &[(dim, 0.15), (plausible, 0.6)]);
+        let d = target_at(&s, dim);
         assert_eq!(d.kind, SignalKind::Faint, "{d:?}");
         assert_eq!(d.copies, 0);
-        let p = at(plausible);
+        let p = target_at(&s, plausible);
         assert_eq!(p.kind, SignalKind::Single, "{p:?}");
         assert_eq!(p.copies, 1);
         let qc = s.qc.iter().find(|q| q.channel == Channel::Target).unwrap();
