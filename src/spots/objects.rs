@@ -240,164 +240,214 @@ pub fn build_objects(
     let m = p.aperture_margin as i64;
     let rw = p.ring_width as i64;
     let gap = p.ring_gap.max(1) as i64;
+    let measure = |region: &[u32], k: usize, id: u32| -> SpotObject {
+        let (sx, sy) = seeds[k];
+        let (mut x0, mut x1, mut y0, mut y1) = (w as i64, 0i64, h as i64, 0i64);
+        for &i in region {
+            let (x, y) = ((i as usize % w) as i64, (i as usize / w) as i64);
+            x0 = x0.min(x);
+            x1 = x1.max(x);
+            y0 = y0.min(y);
+            y1 = y1.max(y);
+        }
+        // Chebyshev distance of bbox pixels to the region, up to m + 1 + rw.
+        let pad = m + 1 + rw;
+        let bx0 = (x0 - pad).max(0);
+        let by0 = (y0 - pad).max(0);
+        let bx1 = (x1 + pad).min(w as i64 - 1);
+        let by1 = (y1 + pad).min(h as i64 - 1);
+        let bw = (bx1 - bx0 + 1) as usize;
+        let bh = (by1 - by0 + 1) as usize;
+        let mut dist = vec![i64::MAX; bw * bh];
+        // Separable Chebyshev distance from region pixels (two passes).
+        let mut rowd = vec![i64::MAX; bw * bh];
+        for &i in region {
+            let (x, y) = ((i as usize % w) as i64 - bx0, (i as usize / w) as i64 - by0);
+            rowd[y as usize * bw + x as usize] = 0;
+        }
+        for yy in 0..bh {
+            let row = &mut rowd[yy * bw..(yy + 1) * bw];
+            for xx in 1..bw {
+                row[xx] = row[xx].min(row[xx - 1].saturating_add(1));
+            }
+            for xx in (0..bw - 1).rev() {
+                row[xx] = row[xx].min(row[xx + 1].saturating_add(1));
+            }
+        }
+        for xx in 0..bw {
+            for yy in 0..bh {
+                let mut best = rowd[yy * bw + xx];
+                let lo = yy.saturating_sub(pad as usize);
+                let hi = (yy + pad as usize).min(bh - 1);
+                for y2 in lo..=hi {
+                    let v = rowd[y2 * bw + xx];
+                    if v != i64::MAX {
+                        best = best.min(v.max((y2 as i64 - yy as i64).abs()));
+                    }
+                }
+                dist[yy * bw + xx] = best;
+            }
+        }
+        let nucleus = labels[[sy, sx]];
+        // Ring pixels with their nucleus label (0 = outside nuclei).
+        let mut ring_px: Vec<(u32, f32)> = Vec::new();
+        let mut aperture_idx = Vec::new();
+        for yy in 0..bh {
+            for xx in 0..bw {
+                let d = dist[yy * bw + xx];
+                let gx = (xx as i64 + bx0) as usize;
+                let gy = (yy as i64 + by0) as usize;
+                let gi = gy * w + gx;
+                if d <= m {
+                    aperture_idx.push(gi as u32);
+                } else if d >= m + gap && d < m + gap + rw {
+                    if owner[gi] != 0 && owner[gi] != id {
+                        continue;
+                    }
+                    ring_px.push((labels[[gy, gx]], img[[gy, gx]]));
+                }
+            }
+        }
+        let ring_same: Vec<f32> = ring_px
+            .iter()
+            .filter(|r| nucleus != 0 && r.0 == nucleus)
+            .map(|r| r.1)
+            .collect();
+        let ring = if nucleus != 0 && ring_same.len() * 10 >= ring_px.len() * 3 {
+            ring_same
+        } else {
+            ring_px.iter().map(|r| r.1).collect()
+        };
+        let background = if ring.is_empty() {
+            0.0
+        } else {
+            let mut r = ring.clone();
+            super::detect::median(&mut r) as f64
+        };
+        let noise = super::detect::robust_sd(&ring) as f64;
+        // The probe background steps at a nucleus outline (nuclear
+        // autofluorescence): a pixel of the aperture on another side
+        // of the outline than the object's own takes the median of the
+        // ring pixels of that side, where the ring holds enough of
+        // them; else the object's background. Used for the flux (and
+        // the aperture values); position and smoothed peak keep the
+        // object's own background (per-side there too measured no
+        // better, docs/signals.md).
+        let min_side = (ring_px.len() / 10).max(5);
+        ring_px.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        let mut side_bg: Vec<(u32, f64)> = Vec::new();
+        for run in ring_px.chunk_by(|a, b| a.0 == b.0) {
+            if run.len() >= min_side {
+                side_bg.push((run[0].0, run[run.len() / 2].1 as f64));
+            }
+        }
+        let bg_at = |y: usize, x: usize| {
+            let l = labels[[y, x]];
+            if l == nucleus {
+                return background;
+            }
+            side_bg
+                .iter()
+                .find(|s| s.0 == l)
+                .map_or(background, |s| s.1)
+        };
+        let mut flux = 0.0;
+        let mut aperture = Vec::with_capacity(aperture_idx.len());
+        let (mut cx, mut cy, mut cs) = (0.0, 0.0, 0.0);
+        for &i in &aperture_idx {
+            let (x, y) = (i as usize % w, i as usize / w);
+            let v = img[[y, x]] as f64 - bg_at(y, x);
+            flux += v;
+            aperture.push((i, v as f32));
+            if v > 0.0 {
+                cx += v * x as f64;
+                cy += v * y as f64;
+                cs += v;
+            }
+        }
+        // Gaussian-mask fit from the seed for compact objects; the
+        // intensity centroid for extended ones (clusters).
+        let compact = region.len() as f64 <= 4.0 * std::f64::consts::PI * (2.0 * p.sigma).powi(2);
+        let (x, y) = if n_max[k] == 1 || compact {
+            gaussian_mask_position(img, background, sx as f64, sy as f64, p.sigma)
+        } else if cs > 0.0 {
+            (cx / cs, cy / cs)
+        } else {
+            (sx as f64, sy as f64)
+        };
+        let smoothed_peak = gaussian_weighted_mean(img, background, x, y, p.sigma);
+        let width_px = width_from_photometry(smoothed_peak, flux, p.sigma);
+        SpotObject {
+            x,
+            y,
+            flux,
+            background,
+            noise,
+            n_maxima: n_max[k],
+            area_px: region.len(),
+            width_px,
+            smoothed_peak,
+            aperture,
+            seed: (sx, sy),
+            response_z: 0.0,
+        }
+    };
     regions
         .par_iter()
         .enumerate()
         .map(|(k, region)| {
             let id = k as u32 + 1;
             let (sx, sy) = seeds[k];
-            let (mut x0, mut x1, mut y0, mut y1) = (w as i64, 0i64, h as i64, 0i64);
-            for &i in region {
-                let (x, y) = ((i as usize % w) as i64, (i as usize / w) as i64);
-                x0 = x0.min(x);
-                x1 = x1.max(x);
-                y0 = y0.min(y);
-                y1 = y1.max(y);
-            }
-            // Chebyshev distance of bbox pixels to the region, up to m + 1 + rw.
-            let pad = m + 1 + rw;
-            let bx0 = (x0 - pad).max(0);
-            let by0 = (y0 - pad).max(0);
-            let bx1 = (x1 + pad).min(w as i64 - 1);
-            let by1 = (y1 + pad).min(h as i64 - 1);
-            let bw = (bx1 - bx0 + 1) as usize;
-            let bh = (by1 - by0 + 1) as usize;
-            let mut dist = vec![i64::MAX; bw * bh];
-            // Separable Chebyshev distance from region pixels (two passes).
-            let mut rowd = vec![i64::MAX; bw * bh];
-            for &i in region {
-                let (x, y) = ((i as usize % w) as i64 - bx0, (i as usize / w) as i64 - by0);
-                rowd[y as usize * bw + x as usize] = 0;
-            }
-            for yy in 0..bh {
-                let row = &mut rowd[yy * bw..(yy + 1) * bw];
-                for xx in 1..bw {
-                    row[xx] = row[xx].min(row[xx - 1].saturating_add(1));
-                }
-                for xx in (0..bw - 1).rev() {
-                    row[xx] = row[xx].min(row[xx + 1].saturating_add(1));
+            let obj = measure(region, k, id);
+            // A single-peaked object whose region spread over a band-pass
+            // plateau around it (a dot on the edge of a strong nuclear
+            // background) has its ring beyond the plateau and measures a
+            // negative flux. It is measured again on its core (the region
+            // pixels above half its seed's value, connected to the seed),
+            // with the plateau in its ring.
+            if obj.flux <= 0.0 && n_max[k] == 1 {
+                let core = core_of(region, tophat, (sx, sy), w);
+                if core.len() < region.len() {
+                    return measure(&core, k, id);
                 }
             }
-            for xx in 0..bw {
-                for yy in 0..bh {
-                    let mut best = rowd[yy * bw + xx];
-                    let lo = yy.saturating_sub(pad as usize);
-                    let hi = (yy + pad as usize).min(bh - 1);
-                    for y2 in lo..=hi {
-                        let v = rowd[y2 * bw + xx];
-                        if v != i64::MAX {
-                            best = best.min(v.max((y2 as i64 - yy as i64).abs()));
-                        }
-                    }
-                    dist[yy * bw + xx] = best;
-                }
-            }
-            let nucleus = labels[[sy, sx]];
-            // Ring pixels with their nucleus label (0 = outside nuclei).
-            let mut ring_px: Vec<(u32, f32)> = Vec::new();
-            let mut aperture_idx = Vec::new();
-            for yy in 0..bh {
-                for xx in 0..bw {
-                    let d = dist[yy * bw + xx];
-                    let gx = (xx as i64 + bx0) as usize;
-                    let gy = (yy as i64 + by0) as usize;
-                    let gi = gy * w + gx;
-                    if d <= m {
-                        aperture_idx.push(gi as u32);
-                    } else if d >= m + gap && d < m + gap + rw {
-                        if owner[gi] != 0 && owner[gi] != id {
-                            continue;
-                        }
-                        ring_px.push((labels[[gy, gx]], img[[gy, gx]]));
-                    }
-                }
-            }
-            let ring_same: Vec<f32> = ring_px
-                .iter()
-                .filter(|r| nucleus != 0 && r.0 == nucleus)
-                .map(|r| r.1)
-                .collect();
-            let ring = if nucleus != 0 && ring_same.len() * 10 >= ring_px.len() * 3 {
-                ring_same
-            } else {
-                ring_px.iter().map(|r| r.1).collect()
-            };
-            let background = if ring.is_empty() {
-                0.0
-            } else {
-                let mut r = ring.clone();
-                super::detect::median(&mut r) as f64
-            };
-            let noise = super::detect::robust_sd(&ring) as f64;
-            // The probe background steps at a nucleus outline (nuclear
-            // autofluorescence): a pixel of the aperture on another side
-            // of the outline than the object's own takes the median of the
-            // ring pixels of that side, where the ring holds enough of
-            // them; else the object's background. Used for the flux (and
-            // the aperture values); position and smoothed peak keep the
-            // object's own background (per-side there too measured no
-            // better, docs/signals.md).
-            let min_side = (ring_px.len() / 10).max(5);
-            ring_px.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
-            let mut side_bg: Vec<(u32, f64)> = Vec::new();
-            for run in ring_px.chunk_by(|a, b| a.0 == b.0) {
-                if run.len() >= min_side {
-                    side_bg.push((run[0].0, run[run.len() / 2].1 as f64));
-                }
-            }
-            let bg_at = |y: usize, x: usize| {
-                let l = labels[[y, x]];
-                if l == nucleus {
-                    return background;
-                }
-                side_bg
-                    .iter()
-                    .find(|s| s.0 == l)
-                    .map_or(background, |s| s.1)
-            };
-            let mut flux = 0.0;
-            let mut aperture = Vec::with_capacity(aperture_idx.len());
-            let (mut cx, mut cy, mut cs) = (0.0, 0.0, 0.0);
-            for &i in &aperture_idx {
-                let (x, y) = (i as usize % w, i as usize / w);
-                let v = img[[y, x]] as f64 - bg_at(y, x);
-                flux += v;
-                aperture.push((i, v as f32));
-                if v > 0.0 {
-                    cx += v * x as f64;
-                    cy += v * y as f64;
-                    cs += v;
-                }
-            }
-            // Gaussian-mask fit from the seed for compact objects; the
-            // intensity centroid for extended ones (clusters).
-            let compact =
-                region.len() as f64 <= 4.0 * std::f64::consts::PI * (2.0 * p.sigma).powi(2);
-            let (x, y) = if n_max[k] == 1 || compact {
-                gaussian_mask_position(img, background, sx as f64, sy as f64, p.sigma)
-            } else if cs > 0.0 {
-                (cx / cs, cy / cs)
-            } else {
-                (sx as f64, sy as f64)
-            };
-            let smoothed_peak = gaussian_weighted_mean(img, background, x, y, p.sigma);
-            let width_px = width_from_photometry(smoothed_peak, flux, p.sigma);
-            SpotObject {
-                x,
-                y,
-                flux,
-                background,
-                noise,
-                n_maxima: n_max[k],
-                area_px: region.len(),
-                width_px,
-                smoothed_peak,
-                aperture,
-                seed: (sx, sy),
-                response_z: 0.0,
-            }
+            obj
         })
         .collect()
+}
+
+/// The pixels of `region` above half the value of `tophat` at `seed`,
+/// 8-connected to the seed.
+fn core_of(region: &[u32], tophat: &Array2<f32>, seed: (usize, usize), w: usize) -> Vec<u32> {
+    let half = 0.5 * tophat[[seed.1, seed.0]];
+    let inside: std::collections::HashSet<u32> = region
+        .iter()
+        .copied()
+        .filter(|&i| tophat[[i as usize / w, i as usize % w]] > half)
+        .collect();
+    let start = (seed.1 * w + seed.0) as u32;
+    let mut core = vec![start];
+    let mut seen: std::collections::HashSet<u32> = [start].into_iter().collect();
+    let mut head = 0;
+    while head < core.len() {
+        let j = core[head] as i64;
+        head += 1;
+        let (jx, jy) = (j % w as i64, j / w as i64);
+        for dy in -1..=1i64 {
+            for dx in -1..=1i64 {
+                let (nx, ny) = (jx + dx, jy + dy);
+                if nx < 0 || ny < 0 || nx >= w as i64 {
+                    continue;
+                }
+                let k = (ny * w as i64 + nx) as u32;
+                if inside.contains(&k) && seen.insert(k) {
+                    core.push(k);
+                }
+            }
+        }
+    }
+    core.sort_unstable();
+    core
 }
 
 #[cfg(test)]
@@ -463,5 +513,38 @@ mod tests {
         assert_eq!(objs.len(), 1);
         let f = objs[0].flux;
         assert!((f - 3000.0).abs() < 0.05 * 3000.0, "flux {f}");
+    }
+
+    /// A spot (flux 3000) whose band-pass region spreads over a plateau
+    /// of radius 10 px (half its peak) and whose ring would then fall on
+    /// brighter background (+50 from 13 px out) measures a negative flux on
+    /// the whole region; it is measured on its core instead.
+    #[test]
+    fn spot_on_a_band_pass_plateau_is_measured_on_its_core() {
+        let (h, w) = (61, 61);
+        let r = |y: usize, x: usize| ((x as f32 - 30.0).powi(2) + (y as f32 - 30.0).powi(2)).sqrt();
+        let mut img = Array2::from_shape_fn(
+            (h, w),
+            |(y, x)| if r(y, x) >= 13.0 { 150.0f32 } else { 100.0 },
+        );
+        add_gaussian(&mut img, 30.0, 30.0, 1.5, 3000.0);
+        let band = Array2::from_shape_fn((h, w), |(y, x)| {
+            (-r(y, x).powi(2) / (2.0 * 1.5 * 1.5)).exp() + if r(y, x) <= 10.0 { 0.5 } else { 0.0 }
+        });
+        let floor = Array2::from_elem((h, w), 0.05f32);
+        let labels = Array2::<u32>::ones((h, w));
+        let p = ObjectParams {
+            sigma: 1.5,
+            aperture_margin: 2,
+            ring_gap: 2,
+            ring_width: 3,
+            peak_fraction: 0.2,
+            max_region_px: 1000,
+        };
+        let objs = build_objects(&img, &band, &floor, &[(30, 30)], &labels, &p);
+        assert_eq!(objs.len(), 1);
+        let o = &objs[0];
+        assert!(o.area_px < 40, "core only: {} px", o.area_px);
+        assert!((o.flux - 3000.0).abs() < 0.05 * 3000.0, "flux {}", o.flux);
     }
 }
