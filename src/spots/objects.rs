@@ -399,16 +399,20 @@ pub fn build_objects(
             let id = k as u32 + 1;
             let (sx, sy) = seeds[k];
             let obj = measure(region, k, id);
-            // A single-peaked object whose region spread over a band-pass
-            // plateau around it (a dot on the edge of a strong nuclear
-            // background) has its ring beyond the plateau and measures a
-            // negative flux. It is measured again on its core (the region
-            // pixels above half its seed's value, connected to the seed),
-            // with the plateau in its ring.
-            if obj.flux <= 0.0 && n_max[k] == 1 {
+            // An object whose region spread over a band-pass plateau
+            // around it (a dot on the edge of a strong nuclear background,
+            // often gathering the plateau's own maxima) has its ring beyond
+            // the plateau and measures a negative flux. It is measured
+            // again on its core (the region pixels above half its brightest
+            // seed's value, connected to that seed), with the plateau in
+            // its ring; the other maxima it gathered are not objects.
+            if obj.flux <= 0.0 {
                 let core = core_of(region, tophat, (sx, sy), w);
                 if core.len() < region.len() {
-                    return measure(&core, k, id);
+                    return SpotObject {
+                        n_maxima: 1,
+                        ..measure(&core, k, id)
+                    };
                 }
             }
             obj
@@ -518,7 +522,8 @@ mod tests {
     /// A spot (flux 3000) whose band-pass region spreads over a plateau
     /// of radius 10 px (half its peak) and whose ring would then fall on
     /// brighter background (+50 from 13 px out) measures a negative flux on
-    /// the whole region; it is measured on its core instead.
+    /// the whole region; it is measured on its core instead, as one
+    /// maximum.
     #[test]
     fn spot_on_a_band_pass_plateau_is_measured_on_its_core() {
         let (h, w) = (61, 61);
@@ -541,10 +546,12 @@ mod tests {
             peak_fraction: 0.2,
             max_region_px: 1000,
         };
-        let objs = build_objects(&img, &band, &floor, &[(30, 30)], &labels, &p);
+        // A second maximum on the plateau joins the spot's region.
+        let objs = build_objects(&img, &band, &floor, &[(30, 30), (37, 30)], &labels, &p);
         assert_eq!(objs.len(), 1);
         let o = &objs[0];
         assert!(o.area_px < 40, "core only: {} px", o.area_px);
+        assert_eq!(o.n_maxima, 1);
         assert!((o.flux - 3000.0).abs() < 0.05 * 3000.0, "flux {}", o.flux);
     }
 }
