@@ -923,15 +923,17 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
         // copies are faint and their fluxes noisy nothing is rejected.
         // Decided before split merging (on whole objects), applied after
         // it to what is still a lone single: a half of a split signal
-        // merged with its partner is kept.
+        // merged with its partner is kept. The merge reorders the rows but
+        // passes unmerged ones through unchanged, so they are found again
+        // by their exact position.
         let faint: std::collections::HashSet<(u64, u64)> = match (reference, log_sd) {
             (Some(r), Some(sd)) => {
                 let z = p.compact_cluster_z;
                 objs.iter()
                     .zip(rows.iter())
                     .filter(|(o, row)| {
-                        let flux_sd = o.noise * (o.aperture.len() as f64).sqrt();
-                        row.kind == SignalKind::Single && o.flux < r * (-z * sd).exp() - z * flux_sd
+                        row.kind == SignalKind::Single
+                            && o.flux < r * (-z * sd).exp() - z * o.flux_sd()
                     })
                     .map(|(o, _)| (o.x.to_bits(), o.y.to_bits()))
                     .collect()

@@ -40,6 +40,14 @@ pub struct SpotObject {
     pub response_z: f64,
 }
 
+impl SpotObject {
+    /// Standard error of `flux` from pixel noise alone: the ring noise
+    /// summed over the aperture's pixels.
+    pub fn flux_sd(&self) -> f64 {
+        self.noise * (self.aperture.len() as f64).sqrt()
+    }
+}
+
 /// Gaussian-mask localisation (Thompson, Larson & Webb 2002, Biophys J 82:2775):
 /// iterate the centroid weighted by the data times a Gaussian of the PSF
 /// sigma centred on the current estimate. Unbiased for isolated spots,
@@ -240,7 +248,8 @@ pub fn build_objects(
     let m = p.aperture_margin as i64;
     let rw = p.ring_width as i64;
     let gap = p.ring_gap.max(1) as i64;
-    let measure = |region: &[u32], k: usize, id: u32| -> SpotObject {
+    let measure = |region: &[u32], k: usize| -> SpotObject {
+        let id = k as u32 + 1;
         let (sx, sy) = seeds[k];
         let (mut x0, mut x1, mut y0, mut y1) = (w as i64, 0i64, h as i64, 0i64);
         for &i in region {
@@ -396,9 +405,7 @@ pub fn build_objects(
         .par_iter()
         .enumerate()
         .map(|(k, region)| {
-            let id = k as u32 + 1;
-            let (sx, sy) = seeds[k];
-            let obj = measure(region, k, id);
+            let obj = measure(region, k);
             // An object whose region spread over a band-pass plateau
             // around it (a dot on the edge of a strong nuclear background,
             // often gathering the plateau's own maxima) has its ring beyond
@@ -407,11 +414,11 @@ pub fn build_objects(
             // seed's value, connected to that seed), with the plateau in
             // its ring; the other maxima it gathered are not objects.
             if obj.flux <= 0.0 {
-                let core = core_of(region, tophat, (sx, sy), w);
+                let core = core_of(region, tophat, seeds[k], w);
                 if core.len() < region.len() {
                     return SpotObject {
                         n_maxima: 1,
-                        ..measure(&core, k, id)
+                        ..measure(&core, k)
                     };
                 }
             }

@@ -80,10 +80,7 @@ pub fn single_signal_log_spread(
     let m = med(&mut v);
     let mut d: Vec<f64> = v.iter().map(|x| (x - m).abs()).collect();
     let sd = 1.4826 * med(&mut d);
-    let mut meas: Vec<f64> = sel
-        .iter()
-        .map(|o| (o.noise * (o.aperture.len() as f64).sqrt() / o.flux).powi(2))
-        .collect();
+    let mut meas: Vec<f64> = sel.iter().map(|o| (o.flux_sd() / o.flux).powi(2)).collect();
     let noise_var = med(&mut meas);
     Some((sd * sd - noise_var).max(0.0).sqrt())
 }
