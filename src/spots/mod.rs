@@ -256,16 +256,23 @@ pub struct FieldSignals {
 
 struct ChannelObjects {
     objects: Vec<SpotObject>,
+    /// The detector's block threshold in SDs of the response over the
+    /// field's nuclei, at every other row and column of the nuclear pixels
+    /// (where a noise maximum can become a candidate: the false discovery
+    /// control's local floor).
+    nuclear_levels: Vec<f64>,
     sigma_px: f64,
     estimated: bool,
 }
 
-fn detect_objects(
-    plane: &Plane,
-    labels: &Array2<u32>,
-    p: &SpotParams,
-    sigma_px: f64,
-) -> Vec<SpotObject> {
+/// What the detector found in one probe image.
+struct Detected {
+    objects: Vec<SpotObject>,
+    /// See [`ChannelObjects::nuclear_levels`].
+    nuclear_levels: Vec<f64>,
+}
+
+fn detect_objects(plane: &Plane, labels: &Array2<u32>, p: &SpotParams, sigma_px: f64) -> Detected {
     let px = plane.pixel_size_um;
     let img = &plane.data;
     // Edge-preserving background (median over a window three PSF sigmas
@@ -291,12 +298,15 @@ fn detect_objects(
             .filter(|&(x, y)| detect::is_blob(&dog, x, y, p.edge_ratio))
             .collect();
     // The response at each maximum in SDs of the response over the
-    // field's nuclei (median and robust SD), the unit of the false
-    // discovery control (fdr.rs): inside nuclei the noise is not that of
-    // the 8 um blocks, which mix nucleus and background.
+    // field's nuclei (median, and the SD from the lower half: where dots
+    // are a sizeable share of the nuclear pixels, at coarse pixels or in
+    // amplified nuclei, they widen the upper half and a MAD with it), the
+    // unit of the false discovery control (fdr.rs): inside nuclei the
+    // noise is not that of the 8 um blocks, which mix nucleus and
+    // background.
     let (nuc_med, nuc_sd) = {
         // Every other row and column: a few hundred thousand samples fix
-        // a median and MAD to well under a per cent.
+        // a median and a quantile to well under a per cent.
         let mut v: Vec<f32> = dog
             .slice(ndarray::s![..;2, ..;2])
             .iter()
@@ -304,8 +314,21 @@ fn detect_objects(
             .filter(|&(_, &l)| l > 0)
             .map(|(&d, _)| d)
             .collect();
-        detect::median_and_robust_sd(&mut v)
+        detect::median_and_lower_sd(&mut v)
     };
+    let nuclear_levels: Vec<f64> = thr
+        .slice(ndarray::s![..;2, ..;2])
+        .iter()
+        .zip(labels.slice(ndarray::s![..;2, ..;2]).iter())
+        .filter(|&(_, &l)| l > 0)
+        .map(|(&t, _)| {
+            if nuc_sd > 0.0 {
+                ((t - nuc_med) / nuc_sd) as f64
+            } else {
+                f64::INFINITY
+            }
+        })
+        .collect();
     let responses: Vec<f64> = maxima
         .iter()
         .map(|&(x, y)| {
@@ -363,7 +386,10 @@ fn detect_objects(
     // block-wise noise map under-estimated (e.g. at nucleus edges).
     let gain = 2.0 * std::f64::consts::PI.sqrt() * sigma_px;
     objs.retain(|o| o.flux > 0.0 && o.smoothed_peak * gain >= p.object_threshold_sd * o.noise);
-    objs
+    Detected {
+        objects: objs,
+        nuclear_levels,
+    }
 }
 
 /// What the false discovery control did in one channel (QC).
@@ -384,7 +410,12 @@ struct FdrOutcome {
 /// channel's objects: the candidates are the non-granule objects whose
 /// centre lies in a nucleus, their significance the seed's response in SDs
 /// over the nuclei; when the threshold rises above the base, objects under
-/// it are removed (granules stay: they are reported as such).
+/// it are removed (granules stay: they are reported as such). Otherwise
+/// candidates in nuclei under the base are kept down to the local floor
+/// (`fdr::local_floor`) and removed under it: the detector's block
+/// thresholds mix nuclear and background pixels, and where the nuclei are
+/// the noisier part they let in maxima under the base in the nuclei's
+/// own SDs.
 fn control_false_discoveries(
     ch: &mut ChannelObjects,
     gran: &mut Vec<bool>,
@@ -401,22 +432,27 @@ fn control_false_discoveries(
         .filter(|&(o, &g)| !g && in_nucleus(o))
         .map(|(o, _)| o.response_z)
         .collect();
-    let u = fdr::fdr_threshold(&inside, nuclear_px, ch.sigma_px, base, p.fdr_q);
-    let mut rejected = 0;
-    if u > base {
-        rejected = inside.iter().filter(|&&z| z < u).count();
-        let keep: Vec<bool> = ch
-            .objects
-            .iter()
-            .zip(gran.iter())
-            .map(|(o, &g)| g || o.response_z >= u)
-            .collect();
-        let mut it = keep.iter();
-        ch.objects
-            .retain(|_| *it.next().expect("one flag per object"));
-        let mut it = keep.iter();
-        gran.retain(|_| *it.next().expect("one flag per object"));
-    }
+    let raised = fdr::fdr_threshold(&inside, nuclear_px, ch.sigma_px, base, p.fdr_q);
+    let u = if raised > base {
+        raised
+    } else {
+        fdr::local_floor(&inside, &ch.nuclear_levels, nuclear_px, ch.sigma_px, base)
+    };
+    let rejected = inside.iter().filter(|&&z| z < u).count();
+    // A raised threshold removes every object under it, in nuclei or not
+    // (a channel of noise keeps nothing); a floor at or under the base
+    // concerns the nuclei, where its candidates were counted.
+    let keep: Vec<bool> = ch
+        .objects
+        .iter()
+        .zip(gran.iter())
+        .map(|(o, &g)| g || o.response_z >= u || (u <= base && !in_nucleus(o)))
+        .collect();
+    let mut it = keep.iter();
+    ch.objects
+        .retain(|_| *it.next().expect("one flag per object"));
+    let mut it = keep.iter();
+    gran.retain(|_| *it.next().expect("one flag per object"));
     FdrOutcome {
         threshold: u.is_finite().then_some(u),
         expected_false: if u.is_finite() {
@@ -560,8 +596,9 @@ fn probe_objects(
             || detect_objects(target, labels, p, nominal),
             || detect_objects(control, labels, p, nominal),
         );
-        let wrap = |objects| ChannelObjects {
-            objects,
+        let wrap = |d: Detected| ChannelObjects {
+            objects: d.objects,
+            nuclear_levels: d.nuclear_levels,
             sigma_px: nominal,
             estimated: false,
         };
@@ -572,14 +609,21 @@ fn probe_objects(
         || detect_objects(control, labels, p, nominal),
     );
     let coloc = p.granule_coloc_um / px;
-    let measured = measure_psf(&c0, &t0, coloc, nominal, 2.0 * p.object_threshold_sd);
+    let measured = measure_psf(
+        &c0.objects,
+        &t0.objects,
+        coloc,
+        nominal,
+        2.0 * p.object_threshold_sd,
+    );
     let (sigma, estimated) = match measured {
         Some(s) => (s, true),
         None => (nominal, false),
     };
     if (sigma / nominal - 1.0).abs() < 0.1 {
-        let wrap = |objects| ChannelObjects {
-            objects,
+        let wrap = |d: Detected| ChannelObjects {
+            objects: d.objects,
+            nuclear_levels: d.nuclear_levels,
             sigma_px: nominal,
             estimated,
         };
@@ -589,8 +633,9 @@ fn probe_objects(
         || detect_objects(target, labels, p, sigma),
         || detect_objects(control, labels, p, sigma),
     );
-    let wrap = |objects| ChannelObjects {
-        objects,
+    let wrap = |d: Detected| ChannelObjects {
+        objects: d.objects,
+        nuclear_levels: d.nuclear_levels,
         sigma_px: sigma,
         estimated,
     };
