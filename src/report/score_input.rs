@@ -93,8 +93,10 @@ impl ScoreInput {
 
 /// The image-quality notes of every field, prefixed with the field name:
 /// the input layer's, then per probe channel a channel with no signal above
-/// the noise and clusters with clipped pixels, then the objects excluded as
-/// DAPI bleed-through on clipped DAPI.
+/// the noise, the precision of the single-copy reference that scales the
+/// channel's clusters (when it has clusters in nuclei) and clusters with
+/// clipped pixels, then the objects excluded as DAPI bleed-through on
+/// clipped DAPI.
 pub fn input_qc(r: &CaseResult) -> Vec<String> {
     let mut out = Vec::new();
     for f in &r.fields {
@@ -109,6 +111,27 @@ pub fn input_qc(r: &CaseResult) -> Vec<String> {
                     q.channel.as_str(),
                     q.noise_rejected,
                     q.expected_false_at_base
+                ));
+            }
+            let clusters = f
+                .signals
+                .signals
+                .iter()
+                .filter(|s| {
+                    s.channel == q.channel
+                        && s.kind == crate::spots::SignalKind::Cluster
+                        && s.nucleus > 0
+                })
+                .count();
+            if let (true, Some(n), Some(se)) = (clusters > 0, q.reference_dots, q.reference_rel_se)
+            {
+                out.push(format!(
+                    "{}: the copy numbers of {} {} cluster(s) in nuclei are their intensity over a single-copy reference of {} isolated dots, known to +-{:.0} % (95 %); this error is common to all of them and not in the ratio's interval",
+                    f.name,
+                    clusters,
+                    q.channel.as_str(),
+                    n,
+                    196.0 * se
                 ));
             }
             if q.clipped_clusters > 0 {

@@ -214,6 +214,12 @@ pub struct ChannelQc {
     pub reference_intensity: Option<f64>,
     /// Where the reference came from: "image", "other_channel", "none".
     pub reference_source: String,
+    /// Isolated single-copy objects the reference rests on.
+    pub reference_dots: Option<usize>,
+    /// Relative standard error of the reference (a median of
+    /// `reference_dots` fluxes): common to every cluster copy number of
+    /// the channel, and not in the ratio's bootstrap interval.
+    pub reference_rel_se: Option<f64>,
     /// Median SNR of single signals.
     pub median_snr: Option<f64>,
     /// Signals detected (rows, granules excluded).
@@ -223,10 +229,11 @@ pub struct ChannelQc {
     /// Clusters holding clipped pixels of the raw probe image: their copy
     /// numbers are lower bounds.
     pub clipped_clusters: usize,
-    /// Detection threshold used (object significance, noise SDs): the base
-    /// threshold, raised by the false discovery control where the channel
-    /// holds few signals; `None` when it held nothing but noise (no
-    /// candidate kept).
+    /// Detection threshold used in the nuclei (SDs of the matched-filter
+    /// response over the nuclei): raised above the base by the false
+    /// discovery control where the channel holds few signals, else the
+    /// floor down to which fainter candidates were kept (at most the
+    /// base); `None` when it held nothing but noise (no candidate kept).
     pub threshold_sd: Option<f64>,
     /// Noise maxima expected inside nuclei above that threshold (0 when
     /// nothing was kept).
@@ -767,6 +774,29 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
     };
     let (t_ref, t_src) = pick(t_own, c_own);
     let (c_ref, c_src) = pick(c_own, t_own);
+    // How well each reference is known (of the channel that gave it).
+    let precision = |objs: &[SpotObject], idx: &[usize], sigma: f64, r: Option<f64>| {
+        r.and_then(|r| {
+            reference::single_signal_reference_precision(
+                &idx.iter().map(|&i| &objs[i]).collect::<Vec<_>>(),
+                sigma,
+                r,
+                10,
+            )
+        })
+    };
+    let t_prec_own = precision(&t.objects, &t_live, t.sigma_px, t_own);
+    let c_prec_own = precision(&c.objects, &c_live, c.sigma_px, c_own);
+    let t_prec = if t_own.is_some() {
+        t_prec_own
+    } else {
+        c_prec_own
+    };
+    let c_prec = if c_own.is_some() {
+        c_prec_own
+    } else {
+        t_prec_own
+    };
     // Single-copy brightness spread (log SD), from the channel that gave
     // the reference.
     let spread = |objs: &[SpotObject], idx: &[usize], sigma: f64, r: Option<f64>| {
@@ -848,13 +878,13 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
     let rim = p.rim_tolerance_um / px;
     let mut signals = Vec::new();
     let mut qc = Vec::new();
-    for (channel, objs, gran, on_tissue, reference, src, sigma, est, log_sd, fdr) in [
+    for (channel, objs, gran, on_tissue, (reference, prec), src, sigma, est, log_sd, fdr) in [
         (
             Channel::Target,
             &t.objects,
             &t_gran,
             &t_on_tissue,
-            t_ref,
+            (t_ref, t_prec),
             t_src,
             t.sigma_px,
             t.estimated,
@@ -866,7 +896,7 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
             &c.objects,
             &c_gran,
             &c_on_tissue,
-            c_ref,
+            (c_ref, c_prec),
             c_src,
             c.sigma_px,
             c.estimated,
@@ -1017,6 +1047,8 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
             },
             reference_intensity: reference,
             reference_source: src.to_string(),
+            reference_dots: prec.map(|p| p.0),
+            reference_rel_se: prec.map(|p| p.1),
             median_snr: (!sorted.is_empty()).then(|| sorted[sorted.len() / 2]),
             signals: rows
                 .iter()

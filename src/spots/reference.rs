@@ -84,3 +84,88 @@ pub fn single_signal_log_spread(
     let noise_var = med(&mut meas);
     Some((sd * sd - noise_var).max(0.0).sqrt())
 }
+
+/// How well the reference is known: the number of objects its trimmed
+/// median rests on and its relative standard error, 1.2533 x the robust
+/// SD (1.4826 x MAD) of their ln(flux) / sqrt(n) (the large-sample
+/// standard error of a median). Every cluster's copy number is its flux
+/// over the reference, so this error is common to all the clusters of a
+/// channel and does not shrink with the number of nuclei counted.
+/// `None` with fewer than `min_count` objects.
+pub fn single_signal_reference_precision(
+    objects: &[&SpotObject],
+    sigma: f64,
+    reference: f64,
+    min_count: usize,
+) -> Option<(usize, f64)> {
+    let mut v: Vec<f64> = objects
+        .iter()
+        .filter(|o| {
+            single_copy_like(o, sigma) && o.flux > 0.25 * reference && o.flux < 2.0 * reference
+        })
+        .map(|o| o.flux.ln())
+        .collect();
+    let n = v.len();
+    if n < min_count {
+        return None;
+    }
+    let med = |v: &mut [f64]| {
+        v.sort_by(|a, b| a.total_cmp(b));
+        v[v.len() / 2]
+    };
+    let m = med(&mut v);
+    let mut d: Vec<f64> = v.iter().map(|x| (x - m).abs()).collect();
+    let sd = 1.4826 * med(&mut d);
+    Some((n, 1.2533 * sd / (n as f64).sqrt()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn single(flux: f64) -> SpotObject {
+        SpotObject {
+            x: 0.0,
+            y: 0.0,
+            flux,
+            background: 100.0,
+            noise: 10.0,
+            n_maxima: 1,
+            area_px: 20,
+            width_px: 1.5,
+            smoothed_peak: 50.0,
+            aperture: Vec::new(),
+            seed: (0, 0),
+            response_z: 10.0,
+        }
+    }
+
+    #[test]
+    fn reference_precision_follows_spread_and_count() {
+        // Lognormal copies (log-SD 0.3) around 1000: the median of n of
+        // them is known to 1.2533 x 0.3 / sqrt(n); four times the dots,
+        // half the error.
+        let mut rng = crate::rng::Rng::new(5, 1);
+        let make = |n: usize, rng: &mut crate::rng::Rng| -> Vec<SpotObject> {
+            (0..n)
+                .map(|_| single(1000.0 * (0.3 * rng.normal()).exp()))
+                .collect()
+        };
+        let a = make(400, &mut rng);
+        let refs: Vec<&SpotObject> = a.iter().collect();
+        let r = single_signal_reference(&refs, 2.0, 10).unwrap();
+        assert!((r / 1000.0 - 1.0).abs() < 0.05, "{r}");
+        let (n, se) = single_signal_reference_precision(&refs, 2.0, r, 10).unwrap();
+        let want = 1.2533 * 0.3 / (n as f64).sqrt();
+        assert!(
+            n >= 390 && (se / want - 1.0).abs() < 0.15,
+            "{n} {se} {want}"
+        );
+        let b = make(100, &mut rng);
+        let refs_b: Vec<&SpotObject> = b.iter().collect();
+        let (_, se_b) = single_signal_reference_precision(&refs_b, 2.0, r, 10).unwrap();
+        assert!((se_b / se - 2.0).abs() < 0.5, "{se_b} vs {se}");
+        // Too few dots: no figure.
+        assert!(single_signal_reference_precision(&refs_b[..5], 2.0, r, 10).is_none());
+    }
+}
