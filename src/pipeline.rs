@@ -108,7 +108,19 @@ pub fn field_counts(
     tntc: u32,
     faint_snr: f64,
 ) -> Vec<NucleusCounts> {
-    nucleus_counts(index, &f.nuclei, &f.signals.signals, tntc, faint_snr)
+    let se = reference_rel_se(&f.signals.qc);
+    nucleus_counts(index, &f.nuclei, &f.signals.signals, se, tntc, faint_snr)
+}
+
+/// The relative standard error of the single-copy reference of the target
+/// and the control channel, from a field's signal QC.
+pub fn reference_rel_se(qc: &[spots::ChannelQc]) -> [Option<f64>; 2] {
+    let of = |ch: Channel| {
+        qc.iter()
+            .find(|q| q.channel == ch)
+            .and_then(|q| q.reference_rel_se)
+    };
+    [of(Channel::Target), of(Channel::Control)]
 }
 
 /// As [`field_counts`], from a field's nuclei and signals.
@@ -116,12 +128,26 @@ pub fn nucleus_counts(
     index: usize,
     nuclei: &[Nucleus],
     signals: &[Signal],
+    reference_rel_se: [Option<f64>; 2],
     tntc: u32,
     faint_snr: f64,
 ) -> Vec<NucleusCounts> {
     let n_labels = nuclei.iter().map(|n| n.id).max().unwrap_or(0) as usize;
     let counts = spots::count_per_nucleus(signals, n_labels);
     let mut faint = vec![0u32; n_labels + 1];
+    let mut cluster_copies = vec![[0u32; 2]; n_labels + 1];
+    for s in signals {
+        let ch = match s.channel {
+            Channel::Target => 0,
+            Channel::Control => 1,
+            Channel::Dapi => continue,
+        };
+        if s.kind == SignalKind::Cluster {
+            if let Some(v) = cluster_copies.get_mut(s.nucleus as usize) {
+                v[ch] += s.copies;
+            }
+        }
+    }
     for s in signals {
         if s.channel == Channel::Control
             && !matches!(s.kind, SignalKind::Granule | SignalKind::Faint)
@@ -148,6 +174,8 @@ pub fn nucleus_counts(
                 cluster: cl,
                 tntc: t > tntc,
                 control_faint: faint.get(n.id as usize).copied().unwrap_or(0),
+                cluster_copies: cluster_copies.get(n.id as usize).copied().unwrap_or([0, 0]),
+                reference_rel_se,
             }
         })
         .collect()

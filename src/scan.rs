@@ -177,7 +177,15 @@ fn analyze_tile(
         s.x += ox;
         s.y += oy;
     }
-    let counts = nucleus_counts(index, &r.nuclei, &signals, p.spots.tntc_copies, p.faint_snr);
+    let se = crate::pipeline::reference_rel_se(&r.signals.qc);
+    let counts = nucleus_counts(
+        index,
+        &r.nuclei,
+        &signals,
+        se,
+        p.spots.tntc_copies,
+        p.faint_snr,
+    );
     Ok(TileResult {
         tile,
         nuclei: r.nuclei,

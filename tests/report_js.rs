@@ -32,6 +32,16 @@ fn random_case(seed: u64) -> (ScoreInput, Vec<Decision>) {
         "too_small",
         " ",
     ];
+    // Per field: the single-copy references' relative errors (sometimes
+    // unknown), which widen the interval where clusters were counted.
+    let se: Vec<[Option<f64>; 2]> = (0..n_fields)
+        .map(|_| {
+            [
+                r.bernoulli(0.8).then(|| r.range(0.01, 0.2)),
+                r.bernoulli(0.5).then(|| r.range(0.01, 0.2)),
+            ]
+        })
+        .collect();
     let mut nuclei = Vec::new();
     for i in 0..n {
         let lambda = if r.bernoulli(0.2) { 3.5 } else { 1.9 };
@@ -53,6 +63,19 @@ fn random_case(seed: u64) -> (ScoreInput, Vec<Decision>) {
             cluster: target > 8 && r.bernoulli(0.5),
             tntc: target > 15 && r.bernoulli(0.3),
             control_faint: faint,
+            cluster_copies: [
+                if target > 8 && r.bernoulli(0.5) {
+                    r.int_range(0, target as i64) as u32
+                } else {
+                    0
+                },
+                if r.bernoulli(0.05) {
+                    r.int_range(0, control as i64) as u32
+                } else {
+                    0
+                },
+            ],
+            reference_rel_se: se[i % n_fields],
         });
     }
     let min = r.int_range(5, 60) as usize;

@@ -274,6 +274,8 @@ mod tests {
                 cluster: false,
                 tntc: false,
                 control_faint: 0,
+                cluster_copies: [0, 0],
+                reference_rel_se: [None, None],
             })
             .collect();
         nuclei.push(NucleusCounts {

@@ -126,7 +126,7 @@ pub fn input_qc(r: &CaseResult) -> Vec<String> {
             if let (true, Some(n), Some(se)) = (clusters > 0, q.reference_dots, q.reference_rel_se)
             {
                 out.push(format!(
-                    "{}: the copy numbers of {} {} cluster(s) in nuclei are their intensity over a single-copy reference of {} isolated dots, known to +-{:.0} % (95 %); this error is common to all of them and not in the ratio's interval",
+                    "{}: the copy numbers of {} {} cluster(s) in nuclei are their intensity over a single-copy reference of {} isolated dots, known to +-{:.0} % (95 %); this error is common to all of them and is added to the nuclei bootstrap in the ratio's interval",
                     f.name,
                     clusters,
                     q.channel.as_str(),

@@ -63,6 +63,69 @@ pub struct NucleusCounts {
     /// Of the control signals, how many are faint (near the detection
     /// threshold).
     pub control_faint: u32,
+    /// Of `target` and `control`, the copies estimated from cluster
+    /// intensity (intensity over the field's single-copy reference).
+    #[serde(default)]
+    pub cluster_copies: [u32; 2],
+    /// Relative standard error of the field's single-copy reference of
+    /// the target and the control channel (the same for every nucleus of
+    /// a field; `None` when not measured). It scales every cluster of the
+    /// field alike, so it is not averaged out over nuclei and the
+    /// bootstrap over nuclei does not see it.
+    #[serde(default)]
+    pub reference_rel_se: [Option<f64>; 2],
+}
+
+/// Standard error of the pooled ratio `ratio = target / control` that the
+/// single-copy references contribute: each field's cluster copies of a
+/// channel (summed over the enumerated nuclei in `scored`, in field
+/// order) move together with that field's reference, by its relative
+/// standard error; fields and channels are independent. `None` when no
+/// enumerated nucleus has cluster copies with a known reference error.
+pub fn reference_ratio_se(
+    scored: &[&NucleusCounts],
+    target: u64,
+    control: u64,
+    ratio: Option<f64>,
+) -> Option<f64> {
+    let ratio = ratio?;
+    let n_fields = scored.iter().map(|n| n.field + 1).max().unwrap_or(0);
+    let mut copies = vec![[0u64; 2]; n_fields];
+    let mut se = vec![[None::<f64>; 2]; n_fields];
+    for n in scored {
+        for ch in 0..2 {
+            copies[n.field][ch] += n.cluster_copies[ch] as u64;
+            if se[n.field][ch].is_none() {
+                se[n.field][ch] = n.reference_rel_se[ch];
+            }
+        }
+    }
+    let totals = [target as f64, control as f64];
+    let mut rel_var = 0.0;
+    let mut any = false;
+    for (c, s) in copies.iter().zip(&se) {
+        for ch in 0..2 {
+            if let (true, Some(e)) = (c[ch] > 0, s[ch]) {
+                let rel = e * c[ch] as f64 / totals[ch];
+                rel_var += rel * rel;
+                any = true;
+            }
+        }
+    }
+    (any && rel_var.is_finite()).then(|| ratio * rel_var.sqrt())
+}
+
+/// The nuclei bootstrap interval `[lo, hi]` widened by the references'
+/// error `se` (standard error of the ratio, [`reference_ratio_se`]): each
+/// half-width is combined in quadrature with `1.96 se` (independent,
+/// approximately normal errors), the lower end kept at 0 or above.
+pub fn widen_interval(ci: [f64; 2], ratio: f64, se: f64) -> [f64; 2] {
+    let d = 1.96 * se;
+    let a = ratio - ci[0];
+    let b = ci[1] - ratio;
+    let lo = ratio - (a * a + d * d).sqrt();
+    let hi = ratio + (b * b + d * d).sqrt();
+    [lo.max(0.0), hi]
 }
 
 /// Parameters of the scoring stage that a user may change.
@@ -163,8 +226,16 @@ pub struct Score {
     /// Pooled ratio: total target / total control over the enumerated
     /// nuclei; `None` when the control total is 0.
     pub ratio: Option<f64>,
-    /// Bootstrap 95 % percentile interval of `ratio`.
+    /// 95 % interval of `ratio`: the bootstrap percentile interval over
+    /// nuclei (`ratio_ci95_nuclei`) widened by the single-copy
+    /// references' error (`ratio_reference_se`) where clusters were
+    /// counted from their intensity.
     pub ratio_ci95: Option<[f64; 2]>,
+    /// Bootstrap 95 % percentile interval of `ratio` over nuclei alone.
+    pub ratio_ci95_nuclei: Option<[f64; 2]>,
+    /// Standard error of `ratio` due to the single-copy references that
+    /// scale the clusters' copy numbers; `None` without such clusters.
+    pub ratio_reference_se: Option<f64>,
     /// Whether the interval contains the cutoff (`lo < cutoff <= hi`): the
     /// call would differ at the interval's two ends.
     pub ci_crosses_cutoff: Option<bool>,
@@ -338,7 +409,12 @@ pub fn rescore(
     let ratio = bootstrap::pooled_ratio(&counts);
     let mean_target = (n_scored > 0).then(|| target_signals as f64 / nf);
     let mean_control = (n_scored > 0).then(|| control_signals as f64 / nf);
-    let ratio_ci95 = bootstrap::ratio_ci95(&counts, p.seed, p.bootstrap_resamples);
+    let ratio_ci95_nuclei = bootstrap::ratio_ci95(&counts, p.seed, p.bootstrap_resamples);
+    let ratio_reference_se = reference_ratio_se(&scored, target_signals, control_signals, ratio);
+    let ratio_ci95 = match (ratio_ci95_nuclei, ratio, ratio_reference_se) {
+        (Some(ci), Some(r), Some(se)) => Some(widen_interval(ci, r, se)),
+        (ci, _, _) => ci,
+    };
     let ci_crosses_cutoff = ratio_ci95.map(|[lo, hi]| lo < panel.cutoff && panel.cutoff <= hi);
     let share_ratio_ge_cutoff = share(&|n| nucleus_ratio_ge(n.target, n.control, panel.cutoff));
     let share_cluster = share(&|n| n.cluster);
@@ -482,6 +558,8 @@ pub fn rescore(
         rule: decision.rule,
         ratio,
         ratio_ci95,
+        ratio_ci95_nuclei,
+        ratio_reference_se,
         ci_crosses_cutoff,
         cutoff: panel.cutoff,
         borderline: panel.borderline,

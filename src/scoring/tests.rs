@@ -16,6 +16,8 @@ fn nucleus(field: usize, id: u32, target: u32, control: u32) -> NucleusCounts {
         cluster: false,
         tntc: false,
         control_faint: 0,
+        cluster_copies: [0, 0],
+        reference_rel_se: [None, None],
     }
 }
 
@@ -524,4 +526,59 @@ fn report_json_keys() {
     }
     let back: Score = serde_json::from_value(v).unwrap();
     assert_eq!(back, s);
+}
+
+#[test]
+fn reference_error_widens_the_interval_only_with_clusters() {
+    // 60 nuclei over two fields, 10 target copies (8 of them from
+    // clusters) and 2 control copies each: ratio 5. Field 0's target
+    // reference is known to 5 %, field 1's to 10 %.
+    let nuclei: Vec<NucleusCounts> = (0..60u32)
+        .map(|i| {
+            let f = (i % 2) as usize;
+            NucleusCounts {
+                cluster: true,
+                cluster_copies: [8, 0],
+                reference_rel_se: [Some(if f == 0 { 0.05 } else { 0.10 }), Some(0.3)],
+                ..nucleus(f, i + 1, 10, 2)
+            }
+        })
+        .collect();
+    let p = ScoringParams {
+        bootstrap_resamples: 500,
+        ..ScoringParams::default()
+    };
+    let s = rescore(&nuclei, &Panel::default(), &p, &[]);
+    let n = s.nuclei_scored as f64;
+    assert_eq!(s.ratio, Some(5.0));
+    // Per field: rel = se x cluster copies / all target copies; the
+    // fields in quadrature; control clusters absent (its error unused).
+    let half = 8.0 * n / 2.0 / (10.0 * n);
+    let want = 5.0 * ((0.05 * half).powi(2) + (0.10 * half).powi(2)).sqrt();
+    let se = s.ratio_reference_se.unwrap();
+    assert!((se - want).abs() < 1e-12, "{se} {want}");
+    // Identical nuclei: the bootstrap interval is a point; the combined
+    // one is +-1.96 se around it.
+    assert_eq!(s.ratio_ci95_nuclei, Some([5.0, 5.0]));
+    let [lo, hi] = s.ratio_ci95.unwrap();
+    assert!((lo - (5.0 - 1.96 * want)).abs() < 1e-12 && (hi - (5.0 + 1.96 * want)).abs() < 1e-12);
+    // Half-widths combine in quadrature.
+    assert_eq!(widen_interval([4.0, 7.0], 5.0, 0.0), [4.0, 7.0]);
+    let w = widen_interval([4.0, 7.0], 5.0, 1.5 / 1.96);
+    assert!((w[0] - (5.0 - 3.25f64.sqrt())).abs() < 1e-12);
+    assert!((w[1] - (5.0 + 6.25f64.sqrt())).abs() < 1e-12);
+    // No cluster copies, or no known reference error: the bootstrap alone.
+    for (copies, rs) in [([0, 0], [Some(0.05), Some(0.05)]), ([8, 0], [None, None])] {
+        let plain: Vec<NucleusCounts> = nuclei
+            .iter()
+            .map(|n| NucleusCounts {
+                cluster_copies: copies,
+                reference_rel_se: rs,
+                ..n.clone()
+            })
+            .collect();
+        let s = rescore(&plain, &Panel::default(), &p, &[]);
+        assert_eq!(s.ratio_reference_se, None);
+        assert_eq!(s.ratio_ci95, s.ratio_ci95_nuclei);
+    }
 }

@@ -77,6 +77,47 @@
     return [lo, hi];
   }
 
+  // src/scoring referenceRatioSe: the ratio's standard error from the
+  // single-copy references (per field and channel, cluster copies x the
+  // reference's relative error, in quadrature), in Rust's order.
+  function referenceRatioSe(scored, target, control, ratio) {
+    if (ratio === null) return null;
+    let nFields = 0;
+    for (const n of scored) nFields = Math.max(nFields, n.field + 1);
+    const copies = [], se = [];
+    for (let f = 0; f < nFields; f++) { copies.push([0, 0]); se.push([null, null]); }
+    for (const n of scored) {
+      const cc = n.cluster_copies || [0, 0];
+      const rs = n.reference_rel_se || [null, null];
+      for (let ch = 0; ch < 2; ch++) {
+        copies[n.field][ch] += cc[ch];
+        if (se[n.field][ch] === null && rs[ch] !== null && rs[ch] !== undefined) se[n.field][ch] = rs[ch];
+      }
+    }
+    const totals = [target, control];
+    let relVar = 0, any = false;
+    for (let f = 0; f < nFields; f++) {
+      for (let ch = 0; ch < 2; ch++) {
+        const e = se[f][ch];
+        if (copies[f][ch] > 0 && e !== null) {
+          const rel = e * copies[f][ch] / totals[ch];
+          relVar += rel * rel;
+          any = true;
+        }
+      }
+    }
+    return any && Number.isFinite(relVar) ? ratio * Math.sqrt(relVar) : null;
+  }
+
+  function widenInterval(ci, ratio, se) {
+    const d = 1.96 * se;
+    const a = ratio - ci[0];
+    const b = ci[1] - ratio;
+    const lo = ratio - Math.sqrt(a * a + d * d);
+    const hi = ratio + Math.sqrt(b * b + d * d);
+    return [Math.max(lo, 0), hi];
+  }
+
   // Rust's `{:.d}`: correctly rounded, exact ties to even.
   function fixed(x, d) {
     const scale = Math.pow(2, d + 1);
@@ -276,7 +317,9 @@
     const ratio = pooledRatio(counts);
     const meanTarget = nScored > 0 ? targetSignals / nf : null;
     const meanControl = nScored > 0 ? controlSignals / nf : null;
-    const ci = ratioCi95(counts, p.seed, p.bootstrap_resamples);
+    const ciNuclei = ratioCi95(counts, p.seed, p.bootstrap_resamples);
+    const refSe = referenceRatioSe(scored, targetSignals, controlSignals, ratio);
+    const ci = ciNuclei !== null && ratio !== null && refSe !== null ? widenInterval(ciNuclei, ratio, refSe) : ciNuclei;
     const ciCrosses = ci === null ? null : ci[0] < panel.cutoff && panel.cutoff <= ci[1];
     const shareGe = share((n) => nucleusRatioGe(n.target, n.control, panel.cutoff));
     const shareCluster = share((n) => n.cluster);
@@ -340,6 +383,8 @@
       rule: decision.rule,
       ratio,
       ratio_ci95: ci,
+      ratio_ci95_nuclei: ciNuclei,
+      ratio_reference_se: refSe,
       ci_crosses_cutoff: ciCrosses,
       cutoff: panel.cutoff,
       borderline: panel.borderline,
