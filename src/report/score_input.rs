@@ -93,7 +93,7 @@ impl ScoreInput {
 
 /// The image-quality notes of every field, prefixed with the field name:
 /// the input layer's, then per probe channel a channel with no signal above
-/// the noise, the precision of the single-copy reference that scales the
+/// the noise, single-pixel spikes replaced, the precision of the single-copy reference that scales the
 /// channel's clusters (when it has clusters in nuclei) and clusters with
 /// clipped pixels, then the objects excluded as DAPI bleed-through on
 /// clipped DAPI.
@@ -111,6 +111,15 @@ pub fn input_qc(r: &CaseResult) -> Vec<String> {
                     q.channel.as_str(),
                     q.noise_rejected,
                     q.expected_false_at_base
+                ));
+            }
+            if q.spikes_repaired + q.spike_objects_rejected > 0 {
+                out.push(format!(
+                    "{}: {} single-pixel spike(s) in the {} image (hot pixels or cosmic-ray hits: brighter than their neighbours allow any optical spot to be) replaced before detection, {} more removed after it; many spikes point to an uncorrected camera (dark-frame or defect-pixel correction)",
+                    f.name,
+                    q.spikes_repaired,
+                    q.channel.as_str(),
+                    q.spike_objects_rejected
                 ));
             }
             let clusters = f

@@ -249,6 +249,22 @@ pub fn camera(p: &SimParams, clean: &Array2<f32>, channel: Channel, plane: usize
                 *o = v.round().clamp(0.0, CAMERA_MAX) as u16;
             }
         });
-    let _ = h;
+    if p.hot_pixels > 0.0 {
+        // Sensor defects: positions and base excess from one stream per
+        // row shared by every channel and plane; the exposure factor from
+        // the channel's own stream.
+        let ch = channel.as_str();
+        let scale = 0.5 + Rng::for_purpose(p.seed, &format!("hot-scale-{ch}"), 0).uniform();
+        for y in 0..h {
+            let mut rng = Rng::for_purpose(p.seed, "hot-pixels", y as u64);
+            for x in 0..w {
+                if rng.uniform() < p.hot_pixels {
+                    let excess = 300.0 * (0.8 * rng.normal()).exp() * scale;
+                    let o = &mut out[y * w + x];
+                    *o = (*o as f64 + excess).round().clamp(0.0, CAMERA_MAX) as u16;
+                }
+            }
+        }
+    }
     out
 }

@@ -148,6 +148,14 @@ pub struct SimParams {
     #[arg(long, default_value_t = 6.0)]
     pub read_noise: f64,
 
+    /// Fraction of the sensor's pixels that are hot (dark-current
+    /// defects): the same pixels in every channel and plane, each adding a
+    /// lognormal excess (median 300 ADU, log-SD 0.8, scaled per channel by
+    /// a factor 0.5-1.5 for the exposure). 0 (default) adds none and
+    /// leaves every other pixel as without the option.
+    #[arg(long, default_value_t = 0.0)]
+    pub hot_pixels: f64,
+
     /// Median DAPI intensity of a nucleus in ADU (12-bit camera).
     #[arg(long, default_value_t = 1200.0)]
     pub dapi_level: f64,
@@ -290,8 +298,9 @@ impl SimParams {
             (
                 (0.0..=0.5).contains(&self.dapi_bleed)
                     && (0.0..=100.0).contains(&self.read_noise)
+                    && (0.0..=0.01).contains(&self.hot_pixels)
                     && (50.0..=3500.0).contains(&self.dapi_level),
-                "--dapi-bleed 0-0.5, --read-noise 0-100, --dapi-level 50-3500",
+                "--dapi-bleed 0-0.5, --read-noise 0-100, --hot-pixels 0-0.01, --dapi-level 50-3500",
             ),
         ];
         for (ok, msg) in checks {

@@ -18,6 +18,7 @@ pub mod fdr;
 pub mod granules;
 pub mod objects;
 pub mod reference;
+pub mod spikes;
 pub mod splits;
 
 use crate::filters::gaussian_filter;
@@ -244,6 +245,12 @@ pub struct ChannelQc {
     pub expected_false_at_base: f64,
     /// Single dots rejected as far dimmer than one copy (kind `faint`).
     pub faint_rejected: usize,
+    /// Single-pixel spikes (hot pixels, cosmic rays: brighter than their
+    /// neighbours allow any optical spot to be) replaced before detection.
+    pub spikes_repaired: usize,
+    /// Detected objects removed as spikes that the repair's stricter
+    /// all-pixel test let through (spikes.rs).
+    pub spike_objects_rejected: usize,
 }
 
 /// Everything found in one field's probe channels.
@@ -263,6 +270,8 @@ pub struct FieldSignals {
 
 struct ChannelObjects {
     objects: Vec<SpotObject>,
+    /// Objects removed as single-pixel spikes.
+    spike_objects: usize,
     /// The detector's block threshold in SDs of the response over the
     /// field's nuclei, at every other row and column of the nuclear pixels
     /// (where a noise maximum can become a candidate: the false discovery
@@ -275,6 +284,8 @@ struct ChannelObjects {
 /// What the detector found in one probe image.
 struct Detected {
     objects: Vec<SpotObject>,
+    /// Objects removed as single-pixel spikes.
+    spike_objects: usize,
     /// See [`ChannelObjects::nuclear_levels`].
     nuclear_levels: Vec<f64>,
 }
@@ -393,7 +404,19 @@ fn detect_objects(plane: &Plane, labels: &Array2<u32>, p: &SpotParams, sigma_px:
     // block-wise noise map under-estimated (e.g. at nucleus edges).
     let gain = 2.0 * std::f64::consts::PI.sqrt() * sigma_px;
     objs.retain(|o| o.flux > 0.0 && o.smoothed_peak * gain >= p.object_threshold_sd * o.noise);
+    // Spikes the all-pixel repair let through (spikes.rs): a detected
+    // single-maximum object whose brightest pixel holds more light than
+    // its neighbours allow any optical spot to, at the looser level that
+    // testing a few thousand objects (not millions of pixels) affords.
+    let before = objs.len();
+    if let Some(r) = spikes::spike_ratio(px) {
+        let sd = spikes::pixel_noise_sd(img);
+        if sd > 0.0 {
+            objs.retain(|o| o.n_maxima > 1 || !spikes::object_is_spike(img, o.seed, r, sd));
+        }
+    }
     Detected {
+        spike_objects: before - objs.len(),
         objects: objs,
         nuclear_levels,
     }
@@ -605,6 +628,7 @@ fn probe_objects(
         );
         let wrap = |d: Detected| ChannelObjects {
             objects: d.objects,
+            spike_objects: d.spike_objects,
             nuclear_levels: d.nuclear_levels,
             sigma_px: nominal,
             estimated: false,
@@ -630,6 +654,7 @@ fn probe_objects(
     if (sigma / nominal - 1.0).abs() < 0.1 {
         let wrap = |d: Detected| ChannelObjects {
             objects: d.objects,
+            spike_objects: d.spike_objects,
             nuclear_levels: d.nuclear_levels,
             sigma_px: nominal,
             estimated,
@@ -642,6 +667,7 @@ fn probe_objects(
     );
     let wrap = |d: Detected| ChannelObjects {
         objects: d.objects,
+        spike_objects: d.spike_objects,
         nuclear_levels: d.nuclear_levels,
         sigma_px: sigma,
         estimated,
@@ -666,13 +692,20 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
         (0.0, 0.0)
     };
     // The corrected probe planes only: DAPI is not needed past this point.
-    let target = Plane::new(
+    // Single-pixel spikes (hot pixels, cosmic rays) are replaced first:
+    // they are not optical, yet the matched filter would find them
+    // (spikes.rs).
+    let mut target = Plane::new(
         crosstalk::subtract(&field.target.data, &field.dapi.data, beta_t),
         px,
     );
-    let control = Plane::new(
+    let mut control = Plane::new(
         crosstalk::subtract(&field.control.data, &field.dapi.data, beta_c),
         px,
+    );
+    let (spikes_t, spikes_c) = rayon::join(
+        || spikes::repair_spikes(&mut target.data, px),
+        || spikes::repair_spikes(&mut control.data, px),
     );
     let (mut t, mut c) = probe_objects(&target, &control, labels, p);
     let sigma_g = 0.5 * (t.sigma_px + c.sigma_px);
@@ -1063,6 +1096,16 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
             noise_rejected: fdr.rejected,
             expected_false_at_base: fdr.expected_at_base,
             faint_rejected,
+            spikes_repaired: if channel == Channel::Target {
+                spikes_t
+            } else {
+                spikes_c
+            },
+            spike_objects_rejected: if channel == Channel::Target {
+                t.spike_objects
+            } else {
+                c.spike_objects
+            },
         });
         signals.extend(rows);
     }
