@@ -10,10 +10,12 @@ fn single_copy_like(o: &SpotObject, sigma: f64) -> bool {
     o.n_maxima == 1 && o.width_px < 1.5 * sigma
 }
 
-/// Median integrated intensity of single-copy-like objects with positive
-/// flux, trimmed once to 0.25-2x the first median so unresolved doublets
-/// do not pull it up. `None` with fewer than
-/// `min_count` such objects.
+/// Typical integrated intensity of single-copy-like objects with positive
+/// flux: their median, then, over those within 0.25-2x of it (so that
+/// unresolved doublets do not pull it up), the exponential of the 20 %
+/// trimmed mean of ln(flux) ([`trimmed_log_mean`]; for lognormal copy
+/// brightness, the median copy). `None` with fewer than `min_count` such
+/// objects.
 pub fn single_signal_reference(
     objects: &[&SpotObject],
     sigma: f64,
@@ -41,7 +43,31 @@ pub fn single_signal_reference(
     if v.len() < min_count {
         return Some(m0);
     }
-    Some(med(&mut v))
+    let mut l: Vec<f64> = v.iter().map(|f| f.ln()).collect();
+    Some(trimmed_log_mean(&mut l).0.exp())
+}
+
+/// Share of the ln-fluxes cut from each end by [`trimmed_log_mean`].
+const TRIM: f64 = 0.2;
+
+/// The 20 %-trimmed mean of `l` (sorted in place) and its standard error,
+/// `s_w / ((1 - 2 x 0.2) sqrt n)` with `s_w` the SD of the same values
+/// winsorized at the trim points (Tukey & McLaughlin 1963). For normal
+/// values it is as efficient as the mean to within 6 % (the median: 64 %),
+/// and, like the median, a fifth of outliers at either end (an unresolved
+/// doublet, a faint false dot) do not move it.
+fn trimmed_log_mean(l: &mut [f64]) -> (f64, f64) {
+    l.sort_by(|a, b| a.total_cmp(b));
+    let n = l.len();
+    let k = (TRIM * n as f64).floor() as usize;
+    let mid = &l[k..n - k];
+    let mean = mid.iter().sum::<f64>() / mid.len() as f64;
+    let (lo, hi) = (l[k], l[n - 1 - k]);
+    let w: Vec<f64> = l.iter().map(|&x| x.clamp(lo, hi)).collect();
+    let wm = w.iter().sum::<f64>() / n as f64;
+    let var = w.iter().map(|x| (x - wm).powi(2)).sum::<f64>() / (n as f64 - 1.0).max(1.0);
+    let se = var.sqrt() / ((1.0 - 2.0 * TRIM) * (n as f64).sqrt());
+    (mean, se)
 }
 
 /// Spread of single-copy brightness: the robust SD (1.4826 x MAD) of
@@ -85,10 +111,9 @@ pub fn single_signal_log_spread(
     Some((sd * sd - noise_var).max(0.0).sqrt())
 }
 
-/// How well the reference is known: the number of objects its trimmed
-/// median rests on and its relative standard error, 1.2533 x the robust
-/// SD (1.4826 x MAD) of their ln(flux) / sqrt(n) (the large-sample
-/// standard error of a median). Every cluster's copy number is its flux
+/// How well the reference is known: the number of objects it rests on
+/// and its relative standard error, that of the trimmed mean of their
+/// ln(flux) ([`trimmed_log_mean`]). Every cluster's copy number is its flux
 /// over the reference, so this error is common to all the clusters of a
 /// channel and does not shrink with the number of nuclei counted.
 /// `None` with fewer than `min_count` objects.
@@ -109,14 +134,7 @@ pub fn single_signal_reference_precision(
     if n < min_count {
         return None;
     }
-    let med = |v: &mut [f64]| {
-        v.sort_by(|a, b| a.total_cmp(b));
-        v[v.len() / 2]
-    };
-    let m = med(&mut v);
-    let mut d: Vec<f64> = v.iter().map(|x| (x - m).abs()).collect();
-    let sd = 1.4826 * med(&mut d);
-    Some((n, 1.2533 * sd / (n as f64).sqrt()))
+    Some((n, trimmed_log_mean(&mut v).1))
 }
 
 #[cfg(test)]
@@ -142,9 +160,9 @@ mod tests {
 
     #[test]
     fn reference_precision_follows_spread_and_count() {
-        // Lognormal copies (log-SD 0.3) around 1000: the median of n of
-        // them is known to 1.2533 x 0.3 / sqrt(n); four times the dots,
-        // half the error.
+        // Lognormal copies (log-SD 0.3) around 1000: the 20 %-trimmed
+        // mean of n of their logs is known to about 1.03 x 0.3 / sqrt(n)
+        // (the median: 1.2533 x); four times the dots, half the error.
         let mut rng = crate::rng::Rng::new(5, 1);
         let make = |n: usize, rng: &mut crate::rng::Rng| -> Vec<SpotObject> {
             (0..n)
@@ -156,7 +174,7 @@ mod tests {
         let r = single_signal_reference(&refs, 2.0, 10).unwrap();
         assert!((r / 1000.0 - 1.0).abs() < 0.05, "{r}");
         let (n, se) = single_signal_reference_precision(&refs, 2.0, r, 10).unwrap();
-        let want = 1.2533 * 0.3 / (n as f64).sqrt();
+        let want = 1.03 * 0.3 / (n as f64).sqrt();
         assert!(
             n >= 390 && (se / want - 1.0).abs() < 0.15,
             "{n} {se} {want}"
@@ -167,5 +185,28 @@ mod tests {
         assert!((se_b / se - 2.0).abs() < 0.5, "{se_b} vs {se}");
         // Too few dots: no figure.
         assert!(single_signal_reference_precision(&refs_b[..5], 2.0, r, 10).is_none());
+        // The stated error is the actual one: over 300 images of 100 dots,
+        // the SD of ln(reference) against the median stated SE.
+        let (mut logs, mut ses) = (Vec::new(), Vec::new());
+        for _ in 0..300 {
+            let d = make(100, &mut rng);
+            let refs: Vec<&SpotObject> = d.iter().collect();
+            let r = single_signal_reference(&refs, 2.0, 10).unwrap();
+            logs.push((r / 1000.0).ln());
+            ses.push(
+                single_signal_reference_precision(&refs, 2.0, r, 10)
+                    .unwrap()
+                    .1,
+            );
+        }
+        let m = logs.iter().sum::<f64>() / 300.0;
+        let sd = (logs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / 299.0).sqrt();
+        ses.sort_by(f64::total_cmp);
+        let stated = ses[150];
+        assert!(
+            (sd / stated - 1.0).abs() < 0.15,
+            "actual {sd} stated {stated}"
+        );
+        assert!(m.abs() < 0.01, "bias {m}");
     }
 }
