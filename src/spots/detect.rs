@@ -209,6 +209,8 @@ pub fn is_blob(img: &Array2<f32>, x: usize, y: usize, r: f64) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn lower_half_sd_ignores_a_crowd_of_bright_values() {
         // Gaussian noise of SD 2 around 10, then a fifth of the samples
@@ -232,8 +234,6 @@ mod tests {
         assert!((lower - 2.0).abs() < 0.35, "{lower}");
         assert!(mad > lower + 0.4, "{mad} vs {lower}");
     }
-
-    use super::*;
 
     #[test]
     fn robust_sd_of_gaussian_noise_ignores_outliers() {

@@ -290,7 +290,15 @@ struct Detected {
     nuclear_levels: Vec<f64>,
 }
 
-fn detect_objects(plane: &Plane, labels: &Array2<u32>, p: &SpotParams, sigma_px: f64) -> Detected {
+/// Objects of one probe image at PSF sigma `sigma_px`; `pixel_sd` is the
+/// image's pixel noise ([`spikes::pixel_noise_sd`]).
+fn detect_objects(
+    plane: &Plane,
+    labels: &Array2<u32>,
+    p: &SpotParams,
+    sigma_px: f64,
+    pixel_sd: f32,
+) -> Detected {
     let px = plane.pixel_size_um;
     let img = &plane.data;
     // Edge-preserving background (median over a window three PSF sigmas
@@ -408,15 +416,9 @@ fn detect_objects(plane: &Plane, labels: &Array2<u32>, p: &SpotParams, sigma_px:
     // single-maximum object whose brightest pixel holds more light than
     // its neighbours allow any optical spot to, at the looser level that
     // testing a few thousand objects (not millions of pixels) affords.
-    let before = objs.len();
-    if let Some(r) = spikes::spike_ratio(px) {
-        let sd = spikes::pixel_noise_sd(img);
-        if sd > 0.0 {
-            objs.retain(|o| o.n_maxima > 1 || !spikes::object_is_spike(img, o.seed, r, sd));
-        }
-    }
+    let spike_objects = spikes::remove_spike_objects(&mut objs, img, px, pixel_sd);
     Detected {
-        spike_objects: before - objs.len(),
+        spike_objects,
         objects: objs,
         nuclear_levels,
     }
@@ -618,13 +620,14 @@ fn probe_objects(
     control: &Plane,
     labels: &Array2<u32>,
     p: &SpotParams,
+    pixel_sd: [f32; 2],
 ) -> (ChannelObjects, ChannelObjects) {
     let px = target.pixel_size_um;
     let nominal = p.psf_fwhm_um / (2.0 * (2.0 * std::f64::consts::LN_2).sqrt()) / px;
     if !p.estimate_psf {
         let (t, c) = rayon::join(
-            || detect_objects(target, labels, p, nominal),
-            || detect_objects(control, labels, p, nominal),
+            || detect_objects(target, labels, p, nominal, pixel_sd[0]),
+            || detect_objects(control, labels, p, nominal, pixel_sd[1]),
         );
         let wrap = |d: Detected| ChannelObjects {
             objects: d.objects,
@@ -636,8 +639,8 @@ fn probe_objects(
         return (wrap(t), wrap(c));
     }
     let (t0, c0) = rayon::join(
-        || detect_objects(target, labels, p, nominal),
-        || detect_objects(control, labels, p, nominal),
+        || detect_objects(target, labels, p, nominal, pixel_sd[0]),
+        || detect_objects(control, labels, p, nominal, pixel_sd[1]),
     );
     let coloc = p.granule_coloc_um / px;
     let measured = measure_psf(
@@ -662,8 +665,8 @@ fn probe_objects(
         return (wrap(t0), wrap(c0));
     }
     let (t, c) = rayon::join(
-        || detect_objects(target, labels, p, sigma),
-        || detect_objects(control, labels, p, sigma),
+        || detect_objects(target, labels, p, sigma, pixel_sd[0]),
+        || detect_objects(control, labels, p, sigma, pixel_sd[1]),
     );
     let wrap = |d: Detected| ChannelObjects {
         objects: d.objects,
@@ -703,11 +706,15 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
         crosstalk::subtract(&field.control.data, &field.dapi.data, beta_c),
         px,
     );
-    let (spikes_t, spikes_c) = rayon::join(
-        || spikes::repair_spikes(&mut target.data, px),
-        || spikes::repair_spikes(&mut control.data, px),
-    );
-    let (mut t, mut c) = probe_objects(&target, &control, labels, p);
+    // The pixel noise once per channel, for the repair and the detector's
+    // object-level spike test.
+    let repair = |plane: &mut Plane| {
+        let sd = spikes::pixel_noise_sd(&plane.data);
+        (sd, spikes::repair_spikes(&mut plane.data, px, sd))
+    };
+    let ((sd_t, spikes_t), (sd_c, spikes_c)) =
+        rayon::join(|| repair(&mut target), || repair(&mut control));
+    let (mut t, mut c) = probe_objects(&target, &control, labels, p, [sd_t, sd_c]);
     let sigma_g = 0.5 * (t.sigma_px + c.sigma_px);
     let granule_pairs = granules::find_granules(
         &t.objects,
@@ -788,72 +795,35 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
     };
     let t_live = isolated(&t.objects, live(&t.objects, &t_gran));
     let c_live = isolated(&c.objects, live(&c.objects, &c_gran));
-    let own_reference = |objs: &[SpotObject], idx: &[usize], sigma: f64| {
-        reference::single_signal_reference(
-            &idx.iter().map(|&i| &objs[i]).collect::<Vec<_>>(),
-            sigma,
-            10,
-        )
+    // Each channel's single-copy figures from its own isolated dots: the
+    // reference with its precision, and the brightness spread (log SD).
+    let own = |objs: &[SpotObject], idx: &[usize], sigma: f64| {
+        let dots: Vec<&SpotObject> = idx.iter().map(|&i| &objs[i]).collect();
+        reference::single_signal_reference(&dots, sigma, 10).map(|r| {
+            let spread = reference::single_signal_log_spread(&dots, sigma, r.flux, 10);
+            (r, spread)
+        })
     };
-    let t_own = own_reference(&t.objects, &t_live, t.sigma_px);
-    let c_own = own_reference(&c.objects, &c_live, c.sigma_px);
+    let t_own = own(&t.objects, &t_live, t.sigma_px);
+    let c_own = own(&c.objects, &c_live, c.sigma_px);
     // A channel with too few isolated signals (e.g. all target copies in
-    // clusters) borrows the other channel's single-copy intensity; the QC
-    // says so.
-    let pick = |own: Option<f64>, other: Option<f64>| match (own, other) {
-        (Some(r), _) => (Some(r), "image"),
-        (None, Some(r)) => (Some(r), "other_channel"),
+    // clusters) borrows the other channel's figures; the QC says so.
+    let pick = |own, other| match (own, other) {
+        (Some(f), _) => (Some(f), "image"),
+        (None, Some(f)) => (Some(f), "other_channel"),
         (None, None) => (None, "none"),
     };
-    let (t_ref, t_src) = pick(t_own, c_own);
-    let (c_ref, c_src) = pick(c_own, t_own);
-    // How well each reference is known (of the channel that gave it).
-    let precision = |objs: &[SpotObject], idx: &[usize], sigma: f64, r: Option<f64>| {
-        r.and_then(|r| {
-            reference::single_signal_reference_precision(
-                &idx.iter().map(|&i| &objs[i]).collect::<Vec<_>>(),
-                sigma,
-                r,
-                10,
-            )
-        })
+    let (t_fig, t_src) = pick(t_own, c_own);
+    let (c_fig, c_src) = pick(c_own, t_own);
+    let figures = |f: Option<(reference::Reference, Option<f64>)>| {
+        (
+            f.map(|f| f.0.flux),
+            f.and_then(|f| f.0.precision),
+            f.and_then(|f| f.1),
+        )
     };
-    let t_prec_own = precision(&t.objects, &t_live, t.sigma_px, t_own);
-    let c_prec_own = precision(&c.objects, &c_live, c.sigma_px, c_own);
-    let t_prec = if t_own.is_some() {
-        t_prec_own
-    } else {
-        c_prec_own
-    };
-    let c_prec = if c_own.is_some() {
-        c_prec_own
-    } else {
-        t_prec_own
-    };
-    // Single-copy brightness spread (log SD), from the channel that gave
-    // the reference.
-    let spread = |objs: &[SpotObject], idx: &[usize], sigma: f64, r: Option<f64>| {
-        r.and_then(|r| {
-            reference::single_signal_log_spread(
-                &idx.iter().map(|&i| &objs[i]).collect::<Vec<_>>(),
-                sigma,
-                r,
-                10,
-            )
-        })
-    };
-    let t_spread_own = spread(&t.objects, &t_live, t.sigma_px, t_own);
-    let c_spread_own = spread(&c.objects, &c_live, c.sigma_px, c_own);
-    let t_spread = if t_own.is_some() {
-        t_spread_own
-    } else {
-        c_spread_own
-    };
-    let c_spread = if c_own.is_some() {
-        c_spread_own
-    } else {
-        t_spread_own
-    };
+    let (t_ref, t_prec, t_spread) = figures(t_fig);
+    let (c_ref, c_prec, c_spread) = figures(c_fig);
     // Bright broad objects whose partner the other channel's detector
     // missed (a granule much wider than the PSF gives a weak matched-filter
     // response there): photometry of the other channel decides. Only

@@ -10,17 +10,31 @@ fn single_copy_like(o: &SpotObject, sigma: f64) -> bool {
     o.n_maxima == 1 && o.width_px < 1.5 * sigma
 }
 
+/// The single-copy reference of a channel and how well it is known.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Reference {
+    /// Typical integrated intensity of one copy.
+    pub flux: f64,
+    /// The number of dots it rests on and its relative standard error (of
+    /// the trimmed mean of their ln(flux), [`trimmed_log_mean`]). Every
+    /// cluster's copy number is its flux over the reference, so this error
+    /// is common to all the clusters of a channel and does not shrink with
+    /// the number of nuclei counted. `None` where the reference is the
+    /// untrimmed median (too few dots within 0.25-2x of it).
+    pub precision: Option<(usize, f64)>,
+}
+
 /// Typical integrated intensity of single-copy-like objects with positive
 /// flux: their median, then, over those within 0.25-2x of it (so that
 /// unresolved doublets do not pull it up), the exponential of the 20 %
 /// trimmed mean of ln(flux) ([`trimmed_log_mean`]; for lognormal copy
-/// brightness, the median copy). `None` with fewer than `min_count` such
-/// objects.
+/// brightness, the median copy), with its precision over the same dots.
+/// `None` with fewer than `min_count` such objects.
 pub fn single_signal_reference(
     objects: &[&SpotObject],
     sigma: f64,
     min_count: usize,
-) -> Option<f64> {
+) -> Option<Reference> {
     let mut v: Vec<f64> = objects
         .iter()
         .filter(|o| single_copy_like(o, sigma) && o.flux > 0.0)
@@ -29,22 +43,29 @@ pub fn single_signal_reference(
     if v.len() < min_count {
         return None;
     }
-    let med = |v: &mut Vec<f64>| {
-        v.sort_by(|a, b| a.total_cmp(b));
-        let n = v.len();
-        if n % 2 == 1 {
-            v[n / 2]
-        } else {
-            0.5 * (v[n / 2 - 1] + v[n / 2])
-        }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    let m0 = if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
     };
-    let m0 = med(&mut v);
-    v.retain(|&f| f < 2.0 * m0 && f > 0.25 * m0);
-    if v.len() < min_count {
-        return Some(m0);
+    let mut l: Vec<f64> = v
+        .iter()
+        .filter(|&&f| f < 2.0 * m0 && f > 0.25 * m0)
+        .map(|f| f.ln())
+        .collect();
+    if l.len() < min_count {
+        return Some(Reference {
+            flux: m0,
+            precision: None,
+        });
     }
-    let mut l: Vec<f64> = v.iter().map(|f| f.ln()).collect();
-    Some(trimmed_log_mean(&mut l).0.exp())
+    let (mean, se) = trimmed_log_mean(&mut l);
+    Some(Reference {
+        flux: mean.exp(),
+        precision: Some((l.len(), se)),
+    })
 }
 
 /// Share of the ln-fluxes cut from each end by [`trimmed_log_mean`].
@@ -111,32 +132,6 @@ pub fn single_signal_log_spread(
     Some((sd * sd - noise_var).max(0.0).sqrt())
 }
 
-/// How well the reference is known: the number of objects it rests on
-/// and its relative standard error, that of the trimmed mean of their
-/// ln(flux) ([`trimmed_log_mean`]). Every cluster's copy number is its flux
-/// over the reference, so this error is common to all the clusters of a
-/// channel and does not shrink with the number of nuclei counted.
-/// `None` with fewer than `min_count` objects.
-pub fn single_signal_reference_precision(
-    objects: &[&SpotObject],
-    sigma: f64,
-    reference: f64,
-    min_count: usize,
-) -> Option<(usize, f64)> {
-    let mut v: Vec<f64> = objects
-        .iter()
-        .filter(|o| {
-            single_copy_like(o, sigma) && o.flux > 0.25 * reference && o.flux < 2.0 * reference
-        })
-        .map(|o| o.flux.ln())
-        .collect();
-    let n = v.len();
-    if n < min_count {
-        return None;
-    }
-    Some((n, trimmed_log_mean(&mut v).1))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,8 +167,8 @@ mod tests {
         let a = make(400, &mut rng);
         let refs: Vec<&SpotObject> = a.iter().collect();
         let r = single_signal_reference(&refs, 2.0, 10).unwrap();
-        assert!((r / 1000.0 - 1.0).abs() < 0.05, "{r}");
-        let (n, se) = single_signal_reference_precision(&refs, 2.0, r, 10).unwrap();
+        assert!((r.flux / 1000.0 - 1.0).abs() < 0.05, "{r:?}");
+        let (n, se) = r.precision.unwrap();
         let want = 1.03 * 0.3 / (n as f64).sqrt();
         assert!(
             n >= 390 && (se / want - 1.0).abs() < 0.15,
@@ -181,10 +176,13 @@ mod tests {
         );
         let b = make(100, &mut rng);
         let refs_b: Vec<&SpotObject> = b.iter().collect();
-        let (_, se_b) = single_signal_reference_precision(&refs_b, 2.0, r, 10).unwrap();
+        let (_, se_b) = single_signal_reference(&refs_b, 2.0, 10)
+            .unwrap()
+            .precision
+            .unwrap();
         assert!((se_b / se - 2.0).abs() < 0.5, "{se_b} vs {se}");
         // Too few dots: no figure.
-        assert!(single_signal_reference_precision(&refs_b[..5], 2.0, r, 10).is_none());
+        assert!(single_signal_reference(&refs_b[..5], 2.0, 10).is_none());
         // The stated error is the actual one: over 300 images of 100 dots,
         // the SD of ln(reference) against the median stated SE.
         let (mut logs, mut ses) = (Vec::new(), Vec::new());
@@ -192,12 +190,8 @@ mod tests {
             let d = make(100, &mut rng);
             let refs: Vec<&SpotObject> = d.iter().collect();
             let r = single_signal_reference(&refs, 2.0, 10).unwrap();
-            logs.push((r / 1000.0).ln());
-            ses.push(
-                single_signal_reference_precision(&refs, 2.0, r, 10)
-                    .unwrap()
-                    .1,
-            );
+            logs.push((r.flux / 1000.0).ln());
+            ses.push(r.precision.unwrap().1);
         }
         let m = logs.iter().sum::<f64>() / 300.0;
         let sd = (logs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / 299.0).sqrt();

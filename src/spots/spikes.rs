@@ -16,6 +16,7 @@
 //! 0.2 um and more) put a spot's light in one pixel: `r` is then near 0
 //! and nothing is replaced, as nothing can be told apart.
 
+use super::objects::SpotObject;
 use ndarray::Array2;
 use rayon::prelude::*;
 
@@ -66,16 +67,7 @@ pub fn pixel_noise_sd(img: &Array2<f32>) -> f32 {
         })
         .filter(|v| v.is_finite())
         .collect();
-    if d.is_empty() {
-        return 0.0;
-    }
-    let m = d.len() / 2;
-    let med = *d.select_nth_unstable_by(m, f32::total_cmp).1;
-    for v in d.iter_mut() {
-        *v = (*v - med).abs();
-    }
-    let mad = *d.select_nth_unstable_by(m, f32::total_cmp).1;
-    1.4826 * mad / std::f32::consts::SQRT_2
+    super::detect::median_and_robust_sd(&mut d).1 / std::f32::consts::SQRT_2
 }
 
 /// The spike test at one pixel. With `b` the median of the 16 pixels 2
@@ -149,17 +141,17 @@ pub fn spike_ratio(px_um: f64) -> Option<f32> {
     (px_um > 0.0 && r >= 0.02).then_some(r)
 }
 
-/// Replaces the single-pixel spikes of `img` (pixel size `px_um`) by the
-/// median of their 8 neighbours and returns how many there were: every
-/// pixel is tested ([`is_spike`] with `z` = 6, `r` = [`spike_ratio`], `sd`
-/// = [`pixel_noise_sd`]). Spikes are found on the input image and replaced
-/// afterwards, so the result does not depend on the order of the rows.
-pub fn repair_spikes(img: &mut Array2<f32>, px_um: f64) -> usize {
+/// Replaces the single-pixel spikes of `img` (pixel size `px_um`, pixel
+/// noise `sd` from [`pixel_noise_sd`]) by the median of their 8
+/// neighbours and returns how many there were: every pixel is tested
+/// ([`is_spike`] with `z` = 6 and `r` = [`spike_ratio`]). Spikes are found
+/// on the input image and replaced afterwards, so the result does not
+/// depend on the order of the rows.
+pub fn repair_spikes(img: &mut Array2<f32>, px_um: f64, sd: f32) -> usize {
     let (h, w) = img.dim();
     let Some(r) = spike_ratio(px_um) else {
         return 0;
     };
-    let sd = pixel_noise_sd(img);
     if h < 5 || w < 5 || sd.is_nan() || sd <= 0.0 {
         return 0;
     }
@@ -211,6 +203,23 @@ pub fn repair_spikes(img: &mut Array2<f32>, px_um: f64) -> usize {
 /// millions of pixels, so a one-sided tail of 3.4e-6 (4.5 SDs) keeps
 /// false rejections of real spots to about one in a hundred fields.
 pub const Z_OBJECT: f32 = 4.5;
+
+/// Removes from `objects` (detected on `img`, pixel size `px_um`, pixel
+/// noise `sd`) the single-maximum ones that are spikes [`repair_spikes`]'
+/// stricter all-pixel test let through ([`object_is_spike`]); returns how
+/// many.
+pub fn remove_spike_objects(
+    objects: &mut Vec<SpotObject>,
+    img: &Array2<f32>,
+    px_um: f64,
+    sd: f32,
+) -> usize {
+    let before = objects.len();
+    if let (Some(r), true) = (spike_ratio(px_um), sd > 0.0) {
+        objects.retain(|o| o.n_maxima > 1 || !object_is_spike(img, o.seed, r, sd));
+    }
+    before - objects.len()
+}
 
 /// Whether a detected object is a spike that [`repair_spikes`]' stricter
 /// all-pixel test let through: the brightest pixel of the 3 x 3 around its
@@ -282,7 +291,8 @@ mod tests {
                     spot(&mut clean, cx, cy, s, flux);
                     let mut img =
                         clean.mapv(|e| (rng.poisson(e as f64) as f64 + 3.0 * rng.normal()) as f32);
-                    let n = repair_spikes(&mut img, px);
+                    let sd = pixel_noise_sd(&img);
+                    let n = repair_spikes(&mut img, px, sd);
                     assert_eq!(n, 0, "px {px} flux {flux} at ({cx}, {cy})");
                 }
             }
@@ -305,7 +315,8 @@ mod tests {
         for &(y, x, a) in &hot {
             img[[y, x]] += a;
         }
-        let n = repair_spikes(&mut img, px);
+        let sd = pixel_noise_sd(&img);
+        let n = repair_spikes(&mut img, px, sd);
         assert_eq!(n, 3);
         for &(y, x, _) in &hot {
             assert!((img[[y, x]] - 400.0).abs() < 120.0, "{}", img[[y, x]]);
@@ -319,6 +330,7 @@ mod tests {
         // Under-sampled pixels: nothing is told apart.
         let mut coarse = before.clone();
         coarse[[10, 10]] += 3000.0;
-        assert_eq!(repair_spikes(&mut coarse, 0.3), 0);
+        let sd = pixel_noise_sd(&coarse);
+        assert_eq!(repair_spikes(&mut coarse, 0.3, sd), 0);
     }
 }
