@@ -624,28 +624,30 @@ fn probe_objects(
 ) -> (ChannelObjects, ChannelObjects) {
     let px = target.pixel_size_um;
     let nominal = p.psf_fwhm_um / (2.0 * (2.0 * std::f64::consts::LN_2).sqrt()) / px;
-    if !p.estimate_psf {
-        let (t, c) = rayon::join(
-            || detect_objects(target, labels, p, nominal, pixel_sd[0]),
-            || detect_objects(control, labels, p, nominal, pixel_sd[1]),
-        );
-        let wrap = |d: Detected| ChannelObjects {
+    let detect = |sigma: f64| {
+        rayon::join(
+            || detect_objects(target, labels, p, sigma, pixel_sd[0]),
+            || detect_objects(control, labels, p, sigma, pixel_sd[1]),
+        )
+    };
+    let wrap = |(t, c): (Detected, Detected), sigma_px: f64, estimated: bool| {
+        let one = |d: Detected| ChannelObjects {
             objects: d.objects,
             spike_objects: d.spike_objects,
             nuclear_levels: d.nuclear_levels,
-            sigma_px: nominal,
-            estimated: false,
+            sigma_px,
+            estimated,
         };
-        return (wrap(t), wrap(c));
+        (one(t), one(c))
+    };
+    if !p.estimate_psf {
+        return wrap(detect(nominal), nominal, false);
     }
-    let (t0, c0) = rayon::join(
-        || detect_objects(target, labels, p, nominal, pixel_sd[0]),
-        || detect_objects(control, labels, p, nominal, pixel_sd[1]),
-    );
+    let first = detect(nominal);
     let coloc = p.granule_coloc_um / px;
     let measured = measure_psf(
-        &c0.objects,
-        &t0.objects,
+        &first.1.objects,
+        &first.0.objects,
         coloc,
         nominal,
         2.0 * p.object_threshold_sd,
@@ -655,27 +657,9 @@ fn probe_objects(
         None => (nominal, false),
     };
     if (sigma / nominal - 1.0).abs() < 0.1 {
-        let wrap = |d: Detected| ChannelObjects {
-            objects: d.objects,
-            spike_objects: d.spike_objects,
-            nuclear_levels: d.nuclear_levels,
-            sigma_px: nominal,
-            estimated,
-        };
-        return (wrap(t0), wrap(c0));
+        return wrap(first, nominal, estimated);
     }
-    let (t, c) = rayon::join(
-        || detect_objects(target, labels, p, sigma, pixel_sd[0]),
-        || detect_objects(control, labels, p, sigma, pixel_sd[1]),
-    );
-    let wrap = |d: Detected| ChannelObjects {
-        objects: d.objects,
-        spike_objects: d.spike_objects,
-        nuclear_levels: d.nuclear_levels,
-        sigma_px: sigma,
-        estimated,
-    };
-    (wrap(t), wrap(c))
+    wrap(detect(sigma), sigma, estimated)
 }
 
 /// Detects, classifies and assigns the probe signals of one field.
