@@ -85,9 +85,17 @@ CASES = {
                                snr=12, bg_af=120, bg_nuc=60, n_nuclei=120, seed=11, dapi_exp=0.12),
 }
 
+# spectral bleed-through variants (probe light seen in the other probe's image)
+CASES["nonamp_108_bleed"] = dict(px=0.108, size=1500, na=1.40, camera="scmos", mode="nonamp",
+                                 snr=12, bg_af=120, bg_nuc=60, n_nuclei=120, seed=11,
+                                 ctrl_bright=3.0, bleed_c2t=0.10)
+CASES["snr8_amp_108_bleed"] = dict(px=0.108, size=1500, na=1.40, camera="emccd", mode="amp",
+                                   snr=8, bg_af=100, bg_nuc=50, n_nuclei=120, seed=17,
+                                   ctrl_bright=2.0, bleed_c2t=0.05, bleed_t2c=0.08)
+
 DEFAULTS = dict(n_chromocentres=(3, 9), dapi_exp=0.35, nucbg="thickness", dna_sd=0.15, g2_frac=0.15, dapi_level=3000.0, af_var=0.3, touch_frac=0.15, overlap_frac=0.05,
                 flux_logsd=0.30, scmos_gain=2.0, scmos_read=1.6, em_gain=100.0,
-                em_conv=12.0, em_read=40.0, offset=100.0)
+                em_conv=12.0, em_read=40.0, offset=100.0, ctrl_bright=1.0, bleed_c2t=0.0, bleed_t2c=0.0)
 
 
 # ----------------------------------------------------------------------------- PSF
@@ -470,13 +478,15 @@ def simulate(case, p, outdir):
 
     # ---- render probe channels
     chans = {}
+    dot_light = {}
     for ch in ("target", "control"):
         img = np.zeros((H, W), np.float64)
         for d in dots:
             if d["channel"] != ch:
                 continue
             d["dz"] = float(rng.uniform(0, 0.35))
-            d["flux"] = float(flux_med[ch] * math.exp(rng.normal(0, prm["flux_logsd"])))
+            d["flux"] = float(flux_med[ch] * (prm["ctrl_bright"] if ch == "control" else 1.0)
+                              * math.exp(rng.normal(0, prm["flux_logsd"])))
             x0, y0, st = banks[ch].stamp(banks[ch].index(d["dz"]), d["x"], d["y"], px)
             h, w = st.shape
             sx0, sy0 = max(0, -x0), max(0, -y0)
@@ -484,12 +494,19 @@ def simulate(case, p, outdir):
             if ex <= sx0 or ey <= sy0:
                 continue
             img[y0 + sy0:y0 + ey, x0 + sx0:x0 + ex] += d["flux"] * st[sy0:ey, sx0:ex]
+        dot_light[ch] = img.copy()
         af = prm["bg_af"] * (1 + smooth_field(rng, H, W, 25 / px, prm["af_var"]))
         yy, xx = np.mgrid[0:H, 0:W]
         grad = 1 + prm["af_var"] * ((xx / W) - 0.5)
         af = np.clip(af * grad, 0.2 * prm["bg_af"], None)
         img += af + prm["bg_nuc"] * nucmask_b + CROSSTALK[ch] * dapi
         chans[ch] = img
+
+    # spectral bleed-through: a share of each probe's dot light seen through the other's filter
+    if prm["bleed_c2t"] > 0:
+        chans["target"] += prm["bleed_c2t"] * dot_light["control"]
+    if prm["bleed_t2c"] > 0:
+        chans["control"] += prm["bleed_t2c"] * dot_light["target"]
 
     # ---- camera
     def camera(photons):

@@ -204,8 +204,19 @@ pub fn render_clean(p: &SimParams, t: &Tissue, probes: &Probes) -> CleanStack {
             .into_par_iter()
             .map(|k| {
                 let mut img = base.clone();
-                for s in probes.spots.iter().filter(|s| s.channel == channel) {
+                // Each probe's own dots at full flux; the other probe's at
+                // its spectral bleed-through into this channel's filter.
+                let bleed_in = match channel {
+                    Channel::Target => p.control_bleed,
+                    _ => p.target_bleed,
+                };
+                for s in probes
+                    .spots
+                    .iter()
+                    .filter(|s| s.channel == channel || bleed_in > 0.0)
+                {
                     let oof = oof_ids[s.nucleus as usize];
+                    let scale = if s.channel == channel { 1.0 } else { bleed_in };
                     for d in &s.dots {
                         let mut sigma = psf_px;
                         if planes > 1 {
@@ -215,7 +226,7 @@ pub fn render_clean(p: &SimParams, t: &Tissue, probes: &Probes) -> CleanStack {
                         if oof {
                             sigma = sigma.max(0.6 / px);
                         }
-                        add_gaussian(&mut img, d.x, d.y, sigma, d.flux);
+                        add_gaussian(&mut img, d.x, d.y, sigma, d.flux * scale);
                     }
                 }
                 img

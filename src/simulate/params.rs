@@ -144,6 +144,23 @@ pub struct SimParams {
     #[arg(long, default_value_t = 0.03)]
     pub dapi_bleed: f64,
 
+    /// Brightness of a CEP12 (control) copy relative to an MDM2 copy
+    /// (centromere probes cover a large repeat and are often brighter than
+    /// locus probes). 1 (default): the same median flux.
+    #[arg(long, default_value_t = 1.0)]
+    pub control_brightness: f64,
+
+    /// Fraction of the control (green) probe's light that the target
+    /// (orange) filter passes: spectral bleed-through, a faint copy of every
+    /// CEP12 dot in the MDM2 image. 0 (default) adds none.
+    #[arg(long, default_value_t = 0.0)]
+    pub control_bleed: f64,
+
+    /// Fraction of the target probe's light seen in the control image
+    /// (bleed-through the other way). 0 (default) adds none.
+    #[arg(long, default_value_t = 0.0)]
+    pub target_bleed: f64,
+
     /// Camera read noise SD in ADU.
     #[arg(long, default_value_t = 6.0)]
     pub read_noise: f64,
@@ -225,7 +242,7 @@ impl SimParams {
     /// Checks ranges; the message names the offending option.
     pub fn validate(&self) -> Result<(), String> {
         let (w, h) = self.size;
-        let checks: [(bool, &str); 19] = [
+        let checks: [(bool, &str); 20] = [
             (
                 (16..=4096).contains(&self.tile_size) && self.tile_size.is_multiple_of(16),
                 "--tile-size must be a multiple of 16 in 16-4096",
@@ -294,6 +311,12 @@ impl SimParams {
             (
                 (1..=64).contains(&self.z_planes) && (0.05..=5.0).contains(&self.z_step_um),
                 "--z-planes must be 1-64 and --z-step-um 0.05-5",
+            ),
+            (
+                (0.25..=10.0).contains(&self.control_brightness)
+                    && (0.0..=0.5).contains(&self.control_bleed)
+                    && (0.0..=0.5).contains(&self.target_bleed),
+                "--control-brightness must be 0.25-10, --control-bleed and --target-bleed 0-0.5",
             ),
             (
                 (0.0..=0.5).contains(&self.dapi_bleed)

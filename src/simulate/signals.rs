@@ -236,6 +236,11 @@ pub fn draw_probes(p: &SimParams, t: &Tissue) -> Probes {
         };
 
         for (channel, count) in [(Channel::Control, c_sec), (Channel::Target, t_sec)] {
+            let f1 = if channel == Channel::Control {
+                f1 * p.control_brightness
+            } else {
+                f1
+            };
             let mut taken: Vec<(f64, f64, f64)> = Vec::new();
             let mut discrete = count;
             let mut cluster_sizes: Vec<u32> = Vec::new();
