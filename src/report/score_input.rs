@@ -93,7 +93,8 @@ impl ScoreInput {
 
 /// The image-quality notes of every field, prefixed with the field name:
 /// the input layer's, then per probe channel a channel with no signal above
-/// the noise, single-pixel spikes replaced, the precision of the single-copy reference that scales the
+/// the noise, single-pixel spikes replaced, the other probe's light
+/// unmixed (spectral bleed-through), the precision of the single-copy reference that scales the
 /// channel's clusters (when it has clusters in nuclei) and clusters with
 /// clipped pixels, then the objects excluded as DAPI bleed-through on
 /// clipped DAPI.
@@ -120,6 +121,24 @@ pub fn input_qc(r: &CaseResult) -> Vec<String> {
                     q.spikes_repaired,
                     q.channel.as_str(),
                     q.spike_objects_rejected
+                ));
+            }
+            if let (true, Some(b), Some(se)) =
+                (q.probe_bleed_unmixed, q.probe_bleed, q.probe_bleed_se)
+            {
+                let other = match q.channel {
+                    crate::plane::Channel::Target => "control",
+                    _ => "target",
+                };
+                out.push(format!(
+                    "{}: the {} image holds {:.1} % (+-{:.1} %) of the {} probe's light at its dots (spectral bleed-through of the filter set); subtracted before detection, else each {} dot would leave a faint copy counted as a {} signal",
+                    f.name,
+                    q.channel.as_str(),
+                    100.0 * b,
+                    196.0 * se,
+                    other,
+                    other,
+                    q.channel.as_str()
                 ));
             }
             let clusters = f

@@ -11,6 +11,7 @@
 //! clusters and copies -> split merging -> nuclei.
 
 pub mod assign;
+pub mod bleed;
 pub mod clusters;
 pub mod crosstalk;
 pub mod detect;
@@ -251,6 +252,15 @@ pub struct ChannelQc {
     /// Detected objects removed as spikes that the repair's stricter
     /// all-pixel test let through (spikes.rs).
     pub spike_objects_rejected: usize,
+    /// Share of the OTHER probe's light seen in this channel's image
+    /// (spectral bleed-through, bleed.rs), measured at the other probe's
+    /// bright isolated dots; `None` when fewer than 20 such dots.
+    pub probe_bleed: Option<f64>,
+    /// Standard error of `probe_bleed`.
+    pub probe_bleed_se: Option<f64>,
+    /// Whether that share was subtracted before detection (when it is
+    /// over 4 standard errors).
+    pub probe_bleed_unmixed: bool,
 }
 
 /// Everything found in one field's probe channels.
@@ -699,6 +709,30 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
     let ((sd_t, spikes_t), (sd_c, spikes_c)) =
         rayon::join(|| repair(&mut target), || repair(&mut control));
     let (mut t, mut c) = probe_objects(&target, &control, labels, p, [sd_t, sd_c]);
+    // Spectral bleed-through between the probes (bleed.rs): each probe's
+    // share in the other's image, measured at its bright isolated dots;
+    // where clearly above 0 both images are unmixed and detected again.
+    let (bleed_t, bleed_c) = (
+        bleed::estimate(&c.objects, &t.objects, &target.data, c.sigma_px, px),
+        bleed::estimate(&t.objects, &c.objects, &control.data, t.sigma_px, px),
+    );
+    let unmixed = |b: Option<bleed::Bleed>| b.filter(|b| b.significant()).map(|b| b.coefficient);
+    let (a, b) = (unmixed(bleed_t), unmixed(bleed_c));
+    if a.is_some() || b.is_some() {
+        let (tu, cu) = bleed::unmix(
+            &target.data,
+            &control.data,
+            a.unwrap_or(0.0),
+            b.unwrap_or(0.0),
+        );
+        target = Plane::new(tu, px);
+        control = Plane::new(cu, px);
+        let (sd_t, sd_c) = rayon::join(
+            || spikes::pixel_noise_sd(&target.data),
+            || spikes::pixel_noise_sd(&control.data),
+        );
+        (t, c) = probe_objects(&target, &control, labels, p, [sd_t, sd_c]);
+    }
     let sigma_g = 0.5 * (t.sigma_px + c.sigma_px);
     let granule_pairs = granules::find_granules(
         &t.objects,
@@ -891,6 +925,11 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
             fdr_c,
         ),
     ] {
+        let bleed_in = if channel == Channel::Target {
+            bleed_t
+        } else {
+            bleed_c
+        };
         // Brightest plausible single copy or unresolved pair, in copies.
         let compact_min = log_sd
             .map(|sd| {
@@ -1060,6 +1099,9 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
             } else {
                 c.spike_objects
             },
+            probe_bleed: bleed_in.map(|b| b.coefficient),
+            probe_bleed_se: bleed_in.map(|b| b.se),
+            probe_bleed_unmixed: bleed_in.is_some_and(|b| b.significant()),
         });
         signals.extend(rows);
     }
