@@ -718,7 +718,26 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
     );
     let unmixed = |b: Option<bleed::Bleed>| b.filter(|b| b.significant()).map(|b| b.coefficient);
     let (a, b) = (unmixed(bleed_t), unmixed(bleed_c));
-    if a.is_some() || b.is_some() {
+    if let (Some(a), None) = (a, b) {
+        // The usual direction (the green centromere probe into the orange
+        // filter) changes the target image only: the control's objects,
+        // and the PSF measured on them, stand; the target is detected
+        // again at the same PSF.
+        target = Plane::new(bleed::unmix(&target.data, &control.data, a, 0.0).0, px);
+        let d = detect_objects(
+            &target,
+            labels,
+            p,
+            t.sigma_px,
+            spikes::pixel_noise_sd(&target.data),
+        );
+        t = ChannelObjects {
+            objects: d.objects,
+            spike_objects: d.spike_objects,
+            nuclear_levels: d.nuclear_levels,
+            ..t
+        };
+    } else if a.is_some() || b.is_some() {
         let (tu, cu) = bleed::unmix(
             &target.data,
             &control.data,
