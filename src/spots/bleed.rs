@@ -199,7 +199,6 @@ pub fn unmix(
 mod tests {
     use super::*;
     use crate::simulate::optics::add_gaussian;
-    use crate::spots::objects::{build_objects, ObjectParams};
 
     fn noisy(seed: u64, n: usize) -> Array2<f32> {
         let mut rng = crate::rng::Rng::new(seed, 1);
@@ -208,19 +207,7 @@ mod tests {
 
     /// Objects at `spots` of `img`, measured as the pipeline does, bright.
     fn objects(img: &Array2<f32>, spots: &[(usize, usize)]) -> Vec<SpotObject> {
-        let mut band = img.mapv(|v| v - 100.0);
-        band.mapv_inplace(|v| v.max(0.0));
-        let floor = Array2::from_elem(img.dim(), 15.0f32);
-        let labels = Array2::<u32>::ones(img.dim());
-        let p = ObjectParams {
-            sigma: 1.5,
-            aperture_margin: 2,
-            ring_gap: 2,
-            ring_width: 3,
-            peak_fraction: 0.2,
-            max_region_px: 2000,
-        };
-        let mut objs = build_objects(img, &band, &floor, spots, &labels, &p);
+        let mut objs = crate::spots::objects::objects_on_flat(img, spots, 15.0, 2, 0.2);
         for o in objs.iter_mut() {
             o.response_z = 20.0;
         }

@@ -250,23 +250,10 @@ pub fn share_in_other_channel(other: &Array2<f32>, o: &SpotObject, sigma: f64) -
 mod tests {
     use super::*;
     use crate::simulate::optics::add_gaussian;
-    use crate::spots::objects::{build_objects, ObjectParams};
 
     /// One object of `own` around (30, 30), measured as the pipeline does.
     fn object(own: &Array2<f32>) -> SpotObject {
-        let mut band = own.mapv(|v| v - 100.0);
-        band.mapv_inplace(|v| v.max(0.0));
-        let floor = Array2::from_elem(own.dim(), 20.0f32);
-        let labels = Array2::<u32>::ones(own.dim());
-        let p = ObjectParams {
-            sigma: 1.5,
-            aperture_margin: 3,
-            ring_gap: 2,
-            ring_width: 3,
-            peak_fraction: 0.05,
-            max_region_px: 2000,
-        };
-        let objs = build_objects(own, &band, &floor, &[(30, 30)], &labels, &p);
+        let objs = crate::spots::objects::objects_on_flat(own, &[(30, 30)], 20.0, 3, 0.05);
         assert_eq!(objs.len(), 1);
         objs.into_iter().next().unwrap()
     }

@@ -461,6 +461,33 @@ fn core_of(region: &[u32], tophat: &Array2<f32>, seed: (usize, usize), w: usize)
     core
 }
 
+/// Objects measured as the pipeline does on a test image with a flat
+/// 100 ADU background and a PSF sigma of 1.5 px: the band-pass is the
+/// image less 100 (clipped at 0), the noise floor `floor` everywhere, one
+/// nucleus over the whole image.
+#[cfg(test)]
+pub(crate) fn objects_on_flat(
+    img: &Array2<f32>,
+    seeds: &[(usize, usize)],
+    floor: f32,
+    aperture_margin: usize,
+    peak_fraction: f32,
+) -> Vec<SpotObject> {
+    let mut band = img.mapv(|v| v - 100.0);
+    band.mapv_inplace(|v| v.max(0.0));
+    let floor = Array2::from_elem(img.dim(), floor);
+    let labels = Array2::<u32>::ones(img.dim());
+    let p = ObjectParams {
+        sigma: 1.5,
+        aperture_margin,
+        ring_gap: 2,
+        ring_width: 3,
+        peak_fraction,
+        max_region_px: 2000,
+    };
+    build_objects(img, &band, &floor, seeds, &labels, &p)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
