@@ -123,6 +123,19 @@ pub fn input_qc(r: &CaseResult) -> Vec<String> {
                     q.spike_objects_rejected
                 ));
             }
+            if q.registration_applied_px != [0, 0] {
+                let [x, y] = q.registration_shift_um.unwrap_or([0.0, 0.0]);
+                out.push(format!(
+                    "{}: the {} image is {:.2} um off the DAPI image ({:+.2}, {:+.2} um, found on the DAPI bleed-through it carries); moved back by ({:+}, {:+}) px before the analysis: check the microscope's channel registration (filter cubes, chromatic correction)",
+                    f.name,
+                    q.channel.as_str(),
+                    x.hypot(y),
+                    x,
+                    y,
+                    -q.registration_applied_px[0],
+                    -q.registration_applied_px[1]
+                ));
+            }
             if let (true, Some(b), Some(se)) =
                 (q.probe_bleed_unmixed, q.probe_bleed, q.probe_bleed_se)
             {

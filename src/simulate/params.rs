@@ -161,6 +161,18 @@ pub struct SimParams {
     #[arg(long, default_value_t = 0.0)]
     pub target_bleed: f64,
 
+    /// Registration error of the target (MDM2) image against DAPI, in um,
+    /// `DX,DY` (filter cubes that are not parfocal and co-aligned shift
+    /// each channel's image: lateral chromatic shift). The truth stays in
+    /// the DAPI image's frame. Default 0,0 (no shift).
+    #[arg(long, default_value = "0,0", value_parser = parse_shift)]
+    pub target_shift_um: (f64, f64),
+
+    /// Registration error of the control (CEP12) image against DAPI, in
+    /// um, `DX,DY`.
+    #[arg(long, default_value = "0,0", value_parser = parse_shift)]
+    pub control_shift_um: (f64, f64),
+
     /// Camera read noise SD in ADU.
     #[arg(long, default_value_t = 6.0)]
     pub read_noise: f64,
@@ -333,6 +345,20 @@ impl SimParams {
         }
         Ok(())
     }
+}
+
+/// Parses a shift `DX,DY` in um (each within +-5 um).
+pub fn parse_shift(s: &str) -> Result<(f64, f64), String> {
+    let bad = || format!("'{s}' is not DX,DY in um (e.g. 0.3,-0.1), each within +-5");
+    let (a, b) = s.split_once(',').ok_or_else(bad)?;
+    let (x, y): (f64, f64) = (
+        a.trim().parse().map_err(|_| bad())?,
+        b.trim().parse().map_err(|_| bad())?,
+    );
+    if x.abs() > 5.0 || y.abs() > 5.0 || !x.is_finite() || !y.is_finite() {
+        return Err(bad());
+    }
+    Ok((x, y))
 }
 
 /// Parses `WIDTHxHEIGHT`.

@@ -41,7 +41,12 @@ pub fn crosstalk_on_band(
     labels: &Array2<u32>,
     sigma: f64,
 ) -> f64 {
-    let bt = band_pass(probe, sigma);
+    crosstalk_on_bands(&band_pass(probe, sigma), bd, labels)
+}
+
+/// [`dapi_crosstalk`] with both band-passes computed by the caller
+/// ([`band_pass`] of the probe, `bt`, and of DAPI, `bd`, at one sigma).
+pub fn crosstalk_on_bands(bt: &Array2<f32>, bd: &Array2<f32>, labels: &Array2<u32>) -> f64 {
     let inside: Vec<f32> = bt
         .iter()
         .zip(labels.iter())
