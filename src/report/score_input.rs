@@ -92,12 +92,13 @@ impl ScoreInput {
 }
 
 /// The image-quality notes of every field, prefixed with the field name:
-/// the input layer's, then per probe channel a channel with no signal above
-/// the noise, single-pixel spikes replaced, the other probe's light
-/// unmixed (spectral bleed-through), the precision of the single-copy reference that scales the
-/// channel's clusters (when it has clusters in nuclei) and clusters with
-/// clipped pixels, then the objects excluded as DAPI bleed-through on
-/// clipped DAPI.
+/// the input layer's, then per probe channel a channel with no signal
+/// above the noise, single-pixel spikes replaced, the image moved onto
+/// DAPI (registration), the other probe's light unmixed (spectral
+/// bleed-through), the precision of the single-copy reference that scales
+/// the channel's clusters (when it has clusters in nuclei) and clusters
+/// with clipped pixels, then the objects excluded as DAPI bleed-through
+/// on clipped DAPI.
 pub fn input_qc(r: &CaseResult) -> Vec<String> {
     let mut out = Vec::new();
     for f in &r.fields {

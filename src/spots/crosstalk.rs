@@ -21,7 +21,7 @@ pub fn dapi_crosstalk(
     labels: &Array2<u32>,
     sigma: f64,
 ) -> f64 {
-    crosstalk_on_band(probe, &band_pass(dapi, sigma), labels, sigma)
+    crosstalk_on_bands(&band_pass(probe, sigma), &band_pass(dapi, sigma), labels)
 }
 
 /// The band-pass of [`dapi_crosstalk`]: `G(sigma) - G(3 sigma)`.
@@ -32,20 +32,10 @@ pub fn band_pass(a: &Array2<f32>, sigma: f64) -> Array2<f32> {
     s
 }
 
-/// [`dapi_crosstalk`] with the DAPI band-pass `bd` computed once by the
-/// caller ([`band_pass`] at the same `sigma`) and shared by both probe
-/// channels.
-pub fn crosstalk_on_band(
-    probe: &Array2<f32>,
-    bd: &Array2<f32>,
-    labels: &Array2<u32>,
-    sigma: f64,
-) -> f64 {
-    crosstalk_on_bands(&band_pass(probe, sigma), bd, labels)
-}
-
 /// [`dapi_crosstalk`] with both band-passes computed by the caller
-/// ([`band_pass`] of the probe, `bt`, and of DAPI, `bd`, at one sigma).
+/// ([`band_pass`] of the probe, `bt`, and of DAPI, `bd`, at one sigma):
+/// the pipeline shares DAPI's between the probes and the probe's with
+/// the registration (register.rs).
 pub fn crosstalk_on_bands(bt: &Array2<f32>, bd: &Array2<f32>, labels: &Array2<u32>) -> f64 {
     let inside: Vec<f32> = bt
         .iter()

@@ -219,9 +219,10 @@ pub struct ChannelQc {
     pub reference_source: String,
     /// Isolated single-copy objects the reference rests on.
     pub reference_dots: Option<usize>,
-    /// Relative standard error of the reference (a median of
-    /// `reference_dots` fluxes): common to every cluster copy number of
-    /// the channel, and not in the ratio's bootstrap interval.
+    /// Relative standard error of the reference (the trimmed mean of the
+    /// ln-fluxes of `reference_dots` dots, reference.rs): common to every
+    /// cluster copy number of the channel, so the bootstrap over nuclei
+    /// cannot see it; the ratio's interval adds it (scoring).
     pub reference_rel_se: Option<f64>,
     /// Median SNR of single signals.
     pub median_snr: Option<f64>,
@@ -681,44 +682,76 @@ fn probe_objects(
     wrap(detect(sigma), sigma, estimated)
 }
 
+/// One probe image made ready for detection, and what was done to it.
+struct PreparedProbe<'a> {
+    /// The raw image, moved onto DAPI when it was off (clipped clusters
+    /// are looked up in it).
+    raw: std::borrow::Cow<'a, Array2<f32>>,
+    /// The registration to DAPI (register.rs); `None` when not measurable.
+    shift: Option<register::Shift>,
+    /// DAPI crosstalk coefficient subtracted.
+    beta: f64,
+    /// Pixel noise ([`spikes::pixel_noise_sd`]), for the repair and the
+    /// detector's object-level spike test.
+    pixel_sd: f32,
+    /// Single-pixel spikes replaced.
+    spikes: usize,
+}
+
+/// Prepares one probe image (`probe`, with the `dapi` plane and its
+/// band-pass `bd` at PSF sigma `sigma` px): registered to DAPI on the chromatin texture
+/// its DAPI bleed-through carries and moved by whole pixels where clearly
+/// off (register.rs), that bleed-through measured and subtracted
+/// (crosstalk.rs), then single-pixel spikes (hot pixels, cosmic rays)
+/// replaced: they are not optical, yet the matched filter would find them
+/// (spikes.rs). Returns the corrected plane beside the record.
+fn prepare_probe<'a>(
+    probe: &'a Array2<f32>,
+    dapi: &Plane,
+    bd: &Array2<f32>,
+    labels: &Array2<u32>,
+    p: &SpotParams,
+    sigma: f64,
+) -> (PreparedProbe<'a>, Plane) {
+    let px = dapi.pixel_size_um;
+    let max_shift = (register::MAX_SHIFT_UM / px).ceil() as usize;
+    let (raw, bp, shift) = register::align_to_dapi(probe, bd, labels, max_shift, sigma);
+    let beta = if p.correct_crosstalk {
+        crosstalk::crosstalk_on_bands(&bp, bd, labels)
+    } else {
+        0.0
+    };
+    drop(bp);
+    let mut plane = Plane::new(crosstalk::subtract(&raw, &dapi.data, beta), px);
+    let pixel_sd = spikes::pixel_noise_sd(&plane.data);
+    let spikes = spikes::repair_spikes(&mut plane.data, px, pixel_sd);
+    (
+        PreparedProbe {
+            raw,
+            shift,
+            beta,
+            pixel_sd,
+            spikes,
+        },
+        plane,
+    )
+}
+
 /// Detects, classifies and assigns the probe signals of one field.
 /// `labels` is the nucleus label image of the field (0 = background).
 pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> FieldSignals {
     let px = field.pixel_size_um();
-    // DAPI bleed-through out of both probe channels first.
     let sigma0 = p.psf_fwhm_um / (2.0 * (2.0 * std::f64::consts::LN_2).sqrt()) / px;
-    // The DAPI band-pass once, for both probe channels: each probe image is
-    // first registered to DAPI on the chromatin texture its DAPI
-    // bleed-through carries (register.rs), moved by whole pixels where it
-    // is clearly off, and then its crosstalk is measured and subtracted.
+    // The DAPI band-pass once, for both probe channels, each prepared on
+    // its own side by side (`prepare_probe`); DAPI is not needed after.
     let bd = crosstalk::band_pass(&field.dapi.data, sigma0);
-    let max_shift = (register::MAX_SHIFT_UM / px).ceil() as usize;
-    let align = |probe| register::align_to_dapi(probe, &bd, labels, max_shift, sigma0);
-    let ((raw_t, bp_t, shift_t), (raw_c, bp_c, shift_c)) =
-        rayon::join(|| align(&field.target.data), || align(&field.control.data));
-    let (beta_t, beta_c) = if p.correct_crosstalk {
-        (
-            crosstalk::crosstalk_on_bands(&bp_t, &bd, labels),
-            crosstalk::crosstalk_on_bands(&bp_c, &bd, labels),
-        )
-    } else {
-        (0.0, 0.0)
-    };
-    drop((bd, bp_t, bp_c));
-    // The corrected probe planes only: DAPI is not needed past this point.
-    // Single-pixel spikes (hot pixels, cosmic rays) are replaced first:
-    // they are not optical, yet the matched filter would find them
-    // (spikes.rs).
-    let mut target = Plane::new(crosstalk::subtract(&raw_t, &field.dapi.data, beta_t), px);
-    let mut control = Plane::new(crosstalk::subtract(&raw_c, &field.dapi.data, beta_c), px);
-    // The pixel noise once per channel, for the repair and the detector's
-    // object-level spike test.
-    let repair = |plane: &mut Plane| {
-        let sd = spikes::pixel_noise_sd(&plane.data);
-        (sd, spikes::repair_spikes(&mut plane.data, px, sd))
-    };
-    let ((sd_t, spikes_t), (sd_c, spikes_c)) =
-        rayon::join(|| repair(&mut target), || repair(&mut control));
+    let prepare = |probe| prepare_probe(probe, &field.dapi, &bd, labels, p, sigma0);
+    let ((prep_t, mut target), (prep_c, mut control)) = rayon::join(
+        || prepare(&field.target.data),
+        || prepare(&field.control.data),
+    );
+    drop(bd);
+    let (sd_t, sd_c) = (prep_t.pixel_sd, prep_c.pixel_sd);
     let (mut t, mut c) = probe_objects(&target, &control, labels, p, [sd_t, sd_c]);
     // Spectral bleed-through between the probes (bleed.rs): each probe's
     // share in the other's image, measured at its bright isolated dots;
@@ -780,14 +813,14 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
                 &mut t_gran,
                 &control.data,
                 t.sigma_px,
-                beta_c / beta_t,
+                prep_c.beta / prep_t.beta,
             ),
             (
                 &c.objects,
                 &mut c_gran,
                 &target.data,
                 c.sigma_px,
-                beta_t / beta_c,
+                prep_t.beta / prep_c.beta,
             ),
         ] {
             if !(ratio.is_finite() && ratio > 0.0) {
@@ -915,37 +948,33 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
     let rim = p.rim_tolerance_um / px;
     let mut signals = Vec::new();
     let mut qc = Vec::new();
-    for (channel, objs, gran, on_tissue, (reference, prec), src, sigma, est, log_sd, fdr) in [
+    for (channel, ch, prep, bleed_in, gran, on_tissue, (reference, prec), src, log_sd, fdr) in [
         (
             Channel::Target,
-            &t.objects,
+            &t,
+            &prep_t,
+            bleed_t,
             &t_gran,
             &t_on_tissue,
             (t_ref, t_prec),
             t_src,
-            t.sigma_px,
-            t.estimated,
             t_spread,
             fdr_t,
         ),
         (
             Channel::Control,
-            &c.objects,
+            &c,
+            &prep_c,
+            bleed_c,
             &c_gran,
             &c_on_tissue,
             (c_ref, c_prec),
             c_src,
-            c.sigma_px,
-            c.estimated,
             c_spread,
             fdr_c,
         ),
     ] {
-        let (bleed_in, shift) = if channel == Channel::Target {
-            (bleed_t, shift_t)
-        } else {
-            (bleed_c, shift_c)
-        };
+        let (objs, sigma) = (&ch.objects, ch.sigma_px);
         // Brightest plausible single copy or unresolved pair, in copies.
         let compact_min = log_sd
             .map(|sd| {
@@ -1016,14 +1045,9 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
             .collect();
         // Clusters with clipped pixels in the raw probe image: their flux,
         // and so their copy number, is a lower bound.
-        let raw_img = if channel == Channel::Target {
-            &raw_t
-        } else {
-            &raw_c
-        };
-        let clipped_clusters = granules::clip_value(raw_img)
+        let clipped_clusters = granules::clip_value(&prep.raw)
             .map(|top| {
-                let raw = raw_img.as_slice().expect("standard layout");
+                let raw = prep.raw.as_slice().expect("standard layout");
                 rows.iter()
                     .zip(objs.iter())
                     .filter(|(r, o)| {
@@ -1082,12 +1106,8 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
         qc.push(ChannelQc {
             channel,
             psf_sigma_um: sigma * px,
-            psf_estimated: est,
-            dapi_crosstalk: if channel == Channel::Target {
-                beta_t
-            } else {
-                beta_c
-            },
+            psf_estimated: ch.estimated,
+            dapi_crosstalk: prep.beta,
             reference_intensity: reference,
             reference_source: src.to_string(),
             reference_dots: prec.map(|p| p.0),
@@ -1106,21 +1126,13 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
             noise_rejected: fdr.rejected,
             expected_false_at_base: fdr.expected_at_base,
             faint_rejected,
-            spikes_repaired: if channel == Channel::Target {
-                spikes_t
-            } else {
-                spikes_c
-            },
-            spike_objects_rejected: if channel == Channel::Target {
-                t.spike_objects
-            } else {
-                c.spike_objects
-            },
+            spikes_repaired: prep.spikes,
+            spike_objects_rejected: ch.spike_objects,
             probe_bleed: bleed_in.map(|b| b.coefficient),
             probe_bleed_se: bleed_in.map(|b| b.se),
             probe_bleed_unmixed: bleed_in.is_some_and(|b| b.significant()),
-            registration_shift_um: shift.map(|s| [s.dx * px, s.dy * px]),
-            registration_applied_px: shift.map_or([0, 0], |s| {
+            registration_shift_um: prep.shift.map(|s| [s.dx * px, s.dy * px]),
+            registration_applied_px: prep.shift.map_or([0, 0], |s| {
                 let (x, y) = s.applied();
                 [x, y]
             }),
