@@ -8,9 +8,7 @@ mod common;
 use common::*;
 
 fn counts(hot: &str) -> (serde_json::Value, serde_json::Value) {
-    let (_tmp, truth, out, report) = simulate_and_analyze(&[
-        "--size",
-        "768x768",
+    simulate_analyze_evaluate(&[
         "--seed",
         "77",
         "--ratio",
@@ -19,13 +17,7 @@ fn counts(hot: &str) -> (serde_json::Value, serde_json::Value) {
         "off",
         "--hot-pixels",
         hot,
-    ]);
-    let m = stdout_json(&run_ok(&[
-        "evaluate",
-        truth.to_str().unwrap(),
-        out.to_str().unwrap(),
-    ]));
-    (m, report)
+    ])
 }
 
 #[test]
@@ -33,11 +25,9 @@ fn hot_pixels_are_repaired_not_counted() {
     let (clean, clean_report) = counts("0");
     let (hot, report) = counts("0.0005");
     let spikes = |r: &serde_json::Value| -> Vec<u64> {
-        r["fields"][0]["signal_qc"]
-            .as_array()
-            .unwrap()
+        ["target", "control"]
             .iter()
-            .map(|q| q["spikes_repaired"].as_u64().unwrap())
+            .map(|ch| signal_qc(r, ch)["spikes_repaired"].as_u64().unwrap())
             .collect()
     };
     // Nothing to repair on the clean field; most of the 0.05 % of 590k

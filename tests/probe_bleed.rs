@@ -11,9 +11,7 @@ mod common;
 use common::*;
 
 fn run(bleed: &str) -> (serde_json::Value, serde_json::Value) {
-    let (_tmp, truth, out, report) = simulate_and_analyze(&[
-        "--size",
-        "768x768",
+    simulate_analyze_evaluate(&[
         "--seed",
         "78",
         "--ratio",
@@ -22,23 +20,7 @@ fn run(bleed: &str) -> (serde_json::Value, serde_json::Value) {
         "3",
         "--control-bleed",
         bleed,
-    ]);
-    let m = stdout_json(&run_ok(&[
-        "evaluate",
-        truth.to_str().unwrap(),
-        out.to_str().unwrap(),
-    ]));
-    (m, report)
-}
-
-fn qc(report: &serde_json::Value, channel: &str) -> serde_json::Value {
-    report["fields"][0]["signal_qc"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|q| q["channel"] == channel)
-        .unwrap()
-        .clone()
+    ])
 }
 
 #[test]
@@ -46,13 +28,17 @@ fn probe_bleed_through_is_measured_and_unmixed() {
     let (clean, clean_report) = run("0");
     let (leak, report) = run("0.12");
     for ch in ["target", "control"] {
-        assert_eq!(qc(&clean_report, ch)["probe_bleed_unmixed"], false, "{ch}");
+        assert_eq!(
+            signal_qc(&clean_report, ch)["probe_bleed_unmixed"],
+            false,
+            "{ch}"
+        );
     }
-    let t = qc(&report, "target");
+    let t = signal_qc(&report, "target");
     let b = t["probe_bleed"].as_f64().unwrap();
     assert!((b - 0.12).abs() < 0.02, "measured {b}");
     assert_eq!(t["probe_bleed_unmixed"], true);
-    assert_eq!(qc(&report, "control")["probe_bleed_unmixed"], false);
+    assert_eq!(signal_qc(&report, "control")["probe_bleed_unmixed"], false);
     assert!(
         report["qc"].to_string().contains("spectral bleed-through"),
         "{}",

@@ -10,9 +10,7 @@ mod common;
 use common::*;
 
 fn run(shift: &str) -> (serde_json::Value, serde_json::Value) {
-    let (_tmp, truth, out, report) = simulate_and_analyze(&[
-        "--size",
-        "768x768",
+    simulate_analyze_evaluate(&[
         "--seed",
         "79",
         "--ratio",
@@ -20,23 +18,11 @@ fn run(shift: &str) -> (serde_json::Value, serde_json::Value) {
         "--clusters",
         "off",
         &format!("--target-shift-um={shift}"),
-    ]);
-    let m = stdout_json(&run_ok(&[
-        "evaluate",
-        truth.to_str().unwrap(),
-        out.to_str().unwrap(),
-    ]));
-    (m, report)
+    ])
 }
 
 fn applied(report: &serde_json::Value, channel: &str) -> serde_json::Value {
-    report["fields"][0]["signal_qc"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|q| q["channel"] == channel)
-        .unwrap()["registration_applied_px"]
-        .clone()
+    signal_qc(report, channel)["registration_applied_px"].clone()
 }
 
 #[test]

@@ -64,6 +64,32 @@ pub fn simulate_and_analyze(
     (tmp, truth, out, report)
 }
 
+/// Simulates a 768 x 768 case with `args` (after `--size 768x768`),
+/// analyses it and evaluates the result against the truth; returns the
+/// evaluation and report.json.
+pub fn simulate_analyze_evaluate(args: &[&str]) -> (serde_json::Value, serde_json::Value) {
+    let mut all = vec!["--size", "768x768"];
+    all.extend_from_slice(args);
+    let (_tmp, truth, out, report) = simulate_and_analyze(&all);
+    let m = stdout_json(&run_ok(&[
+        "evaluate",
+        truth.to_str().unwrap(),
+        out.to_str().unwrap(),
+    ]));
+    (m, report)
+}
+
+/// The `signal_qc` entry of `channel` ("target" or "control") in the
+/// first field of report.json.
+pub fn signal_qc<'a>(report: &'a serde_json::Value, channel: &str) -> &'a serde_json::Value {
+    report["fields"][0]["signal_qc"]
+        .as_array()
+        .expect("signal_qc")
+        .iter()
+        .find(|q| q["channel"] == channel)
+        .expect("channel in signal_qc")
+}
+
 /// Writes a perfect result (the truth restated in the analyze output
 /// contract) into `out`: labels.tif, nuclei.csv, spots.csv, report.json.
 pub fn perfect_result(truth: &Path, out: &Path) {
