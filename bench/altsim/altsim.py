@@ -88,6 +88,9 @@ CASES = {
 # attribution variant of snr8_amp_108: bright dots (the photometric biases that scale with noise vanish)
 CASES["snr30_amp_108"] = dict(px=0.108, size=1500, na=1.40, camera="emccd", mode="amp",
                               snr=30, bg_af=100, bg_nuc=50, n_nuclei=120, seed=17)
+# attribution variant of snr8_amp_108: no nuclear probe background (the dome it adds)
+CASES["snr8_amp_108_nonuc"] = dict(px=0.108, size=1500, na=1.40, camera="emccd", mode="amp",
+                                   snr=8, bg_af=100, bg_nuc=0, n_nuclei=120, seed=17)
 # spectral bleed-through variants (probe light seen in the other probe's image)
 CASES["nonamp_108_bleed"] = dict(px=0.108, size=1500, na=1.40, camera="scmos", mode="nonamp",
                                  snr=12, bg_af=120, bg_nuc=60, n_nuclei=120, seed=11,

@@ -11,10 +11,9 @@ of true single dots matched to a single row within 2 px, and of true
 clusters (the rows within 1.2 um of the cluster's centre, granules and
 faint rows left out); the median over clusters of their summed
 copies_intensity over the true copy number; and report.json's
-reference_intensity over the median true single-copy flux; and the skew of
-the target image's noise as (mean - median) / robust SD over 16 x 16 px
-blocks (a ring median under-estimates a skewed background's mean by about
-that much per pixel). Needs numpy and tifffile.
+reference_intensity over the median true single-copy flux; and the single
+dots' capture by depth (|dz| under 0.12, 0.12-0.24, over 0.24 um: defocus
+widens a dot). The noise's skew: bench/noise_skew.py. Needs numpy.
 """
 import csv
 import json
@@ -22,7 +21,6 @@ import statistics as st
 import sys
 
 import numpy as np
-import tifffile
 
 
 def case_figures(cases, out, case):
@@ -41,11 +39,14 @@ def case_figures(cases, out, case):
         else:
             singles.append(d)
     cap_s = []
+    depth = {(0, 0.12): [], (0.12, 0.24): [], (0.24, 0.36): []}
     for d in singles:
         r = np.hypot(sx - float(d["x"]), sy - float(d["y"]))
         i = int(np.argmin(r))
         if r[i] < 2 and rows[i]["kind"] == "single":
             cap_s.append(float(rows[i]["intensity"]) / (gain * float(d["flux_e"])))
+            dz = abs(float(d["dz_um"]))
+            next(v for (lo, hi), v in depth.items() if lo <= dz < hi or hi == 0.36).append(cap_s[-1])
     cap_c, cop = [], []
     for ds in clusters.values():
         cx = np.mean([float(d["x"]) for d in ds])
@@ -60,16 +61,10 @@ def case_figures(cases, out, case):
     rep = json.load(open(f"{o}/report.json"))
     ref = [q for q in rep["fields"][0]["signal_qc"] if q["channel"] == "target"][0]["reference_intensity"]
     tmed = st.median(gain * float(d["flux_e"]) for d in dots)
-    img = tifffile.imread(f"{c}/image.tif")[1].astype(float)
-    skew = []
-    for y in range(0, img.shape[0] - 16, 16):
-        for x in range(0, img.shape[1] - 16, 16):
-            b = img[y:y + 16, x:x + 16].ravel()
-            med = np.median(b)
-            skew.append((b.mean() - med) / (1.4826 * np.median(np.abs(b - med))))
     print(f"{case}: capture singles {st.median(cap_s):.3f} (n {len(cap_s)}), clusters {st.median(cap_c):.3f} "
-          f"(n {len(cap_c)}); cluster copies / true {st.median(cop):.3f}; reference / true median flux {ref / tmed:.3f}; "
-          f"noise (mean - median) / SD {np.median(skew):.3f}")
+          f"(n {len(cap_c)}); cluster copies / true {st.median(cop):.3f}; reference / true median flux {ref / tmed:.3f}")
+    by_depth = " ".join(f"{lo}-{hi} um {st.median(v):.3f} (n {len(v)})" for (lo, hi), v in depth.items() if v)
+    print(f"  single dots' capture by depth: {by_depth}")
 
 
 def main():
