@@ -82,6 +82,10 @@ pub struct SpotParams {
     /// Subtract the DAPI bleed-through (estimated per image) from the probe
     /// channels before detection.
     pub correct_crosstalk: bool,
+    /// Take the ring background's bias, measured on empty apertures in the
+    /// nuclei, out of every object's photometry (objects.rs,
+    /// `background_bias`).
+    pub correct_background_bias: bool,
     /// Objects used for the single-copy reference have no other object of
     /// their channel within this distance (um): a cluster's radius (up to
     /// 1.5 um, see max_cluster_radius_um) plus its PSF halo.
@@ -120,6 +124,7 @@ impl Default for SpotParams {
             cluster_min_copies: 2.5,
             compact_cluster_z: 3.5,
             correct_crosstalk: true,
+            correct_background_bias: true,
             reference_isolation_um: 2.0,
             max_cluster_radius_um: 1.5,
             cluster_estimator: ClusterEstimator::Intensity,
@@ -271,6 +276,17 @@ pub struct ChannelQc {
     /// The whole-pixel shift applied before anything else (`[0, 0]` when
     /// the image was clearly in place or the shift not measurable).
     pub registration_applied_px: [i64; 2],
+    /// Bias of the ring-median background per aperture pixel (ADU),
+    /// measured on empty apertures in the nuclei and taken out of every
+    /// object's photometry (objects.rs, `background_bias`); `None` when
+    /// not measured (too few empty apertures, or switched off).
+    pub background_bias: Option<f64>,
+    /// Standard error of `background_bias`.
+    pub background_bias_se: Option<f64>,
+    /// `background_bias` in SDs of the pixel noise around the apertures.
+    pub background_bias_sd: Option<f64>,
+    /// Empty apertures it was measured on.
+    pub empty_apertures: usize,
 }
 
 /// Everything found in one field's probe channels.
@@ -297,6 +313,8 @@ struct ChannelObjects {
     /// (where a noise maximum can become a candidate: the false discovery
     /// control's local floor).
     nuclear_levels: Vec<f64>,
+    /// The ring background's bias taken out of every object.
+    background_bias: Option<objects::BackgroundBias>,
     sigma_px: f64,
     estimated: bool,
 }
@@ -308,6 +326,8 @@ struct Detected {
     spike_objects: usize,
     /// See [`ChannelObjects::nuclear_levels`].
     nuclear_levels: Vec<f64>,
+    /// See [`ChannelObjects::background_bias`].
+    background_bias: Option<objects::BackgroundBias>,
 }
 
 /// Objects of one probe image at PSF sigma `sigma_px`; `pixel_sd` is the
@@ -418,8 +438,10 @@ fn detect_objects(
         peak_fraction: 0.2,
         max_region_px: (std::f64::consts::PI * (2.0 * p.max_cluster_radius_um / px).powi(2))
             as usize,
+        empty_apertures: p.correct_background_bias,
     };
-    let mut objs = objects::build_objects(img, &band, &floor, &maxima, labels, &op);
+    let (mut objs, background_bias) =
+        objects::build_objects(img, &band, &floor, &maxima, labels, &op);
     // Maxima are in raster order: each object finds its seed's response.
     for o in objs.iter_mut() {
         if let Ok(i) = maxima.binary_search_by(|&(x, y)| (y, x).cmp(&(o.seed.1, o.seed.0))) {
@@ -441,6 +463,7 @@ fn detect_objects(
         spike_objects,
         objects: objs,
         nuclear_levels,
+        background_bias,
     }
 }
 
@@ -655,6 +678,7 @@ fn probe_objects(
             objects: d.objects,
             spike_objects: d.spike_objects,
             nuclear_levels: d.nuclear_levels,
+            background_bias: d.background_bias,
             sigma_px,
             estimated,
         };
@@ -1136,6 +1160,13 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
                 let (x, y) = s.applied();
                 [x, y]
             }),
+            background_bias: ch.background_bias.map(|b| b.per_pixel),
+            background_bias_se: ch.background_bias.map(|b| b.se),
+            background_bias_sd: ch
+                .background_bias
+                .filter(|b| b.noise > 0.0)
+                .map(|b| b.per_pixel / b.noise),
+            empty_apertures: ch.background_bias.map_or(0, |b| b.n),
         });
         signals.extend(rows);
     }

@@ -176,8 +176,9 @@ mod tests {
             ring_width: 3,
             peak_fraction: 0.5,
             max_region_px: 400,
+            empty_apertures: false,
         };
-        let objs = build_objects(&img, &band, &floor, &[(22, 20), (29, 20)], &labels, &p);
+        let objs = build_objects(&img, &band, &floor, &[(22, 20), (29, 20)], &labels, &p).0;
         assert_eq!(objs.len(), 2);
         let r = deblended_ratio(&objs[0], &objs[1], 1.5, w).unwrap();
         assert!((r - 1.25).abs() < 0.05, "deblended ratio {r}");
