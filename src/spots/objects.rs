@@ -658,15 +658,28 @@ pub(crate) fn objects_on_flat(
     let floor = Array2::from_elem(img.dim(), floor);
     let labels = Array2::<u32>::ones(img.dim());
     let p = ObjectParams {
-        sigma: 1.5,
         aperture_margin,
-        ring_gap: 2,
-        ring_width: 3,
         peak_fraction,
         max_region_px: 2000,
-        empty_apertures: false,
+        ..test_params()
     };
     build_objects(img, &band, &floor, seeds, &labels, &p).0
+}
+
+/// The object parameters of the tests: PSF sigma 1.5 px, aperture margin
+/// 2, ring gap 2 and width 3 px, regions down to 0.2 of the peak and up to
+/// 400 px, no empty apertures.
+#[cfg(test)]
+pub(crate) fn test_params() -> ObjectParams {
+    ObjectParams {
+        sigma: 1.5,
+        aperture_margin: 2,
+        ring_gap: 2,
+        ring_width: 3,
+        peak_fraction: 0.2,
+        max_region_px: 400,
+        empty_apertures: false,
+    }
 }
 
 #[cfg(test)]
@@ -749,13 +762,8 @@ mod tests {
         let labels = Array2::<u32>::ones(img.dim());
         let run = |empty_apertures: bool| {
             let p = ObjectParams {
-                sigma: 1.5,
-                aperture_margin: 2,
-                ring_gap: 2,
-                ring_width: 3,
-                peak_fraction: 0.2,
-                max_region_px: 400,
                 empty_apertures,
+                ..test_params()
             };
             let (objs, bias) = build_objects(&img, &band, &floor, &seeds, &labels, &p);
             let mut f: Vec<f64> = objs.iter().map(|o| o.flux).collect();
@@ -785,13 +793,8 @@ mod tests {
         });
         let floor = Array2::from_elem((h, w), 0.05f32);
         let p = ObjectParams {
-            sigma: 1.5,
             aperture_margin: 3,
-            ring_gap: 2,
-            ring_width: 3,
-            peak_fraction: 0.2,
-            max_region_px: 400,
-            empty_apertures: false,
+            ..test_params()
         };
         let objs = build_objects(&img, &band, &floor, &[(16, 20)], &labels, &p).0;
         assert_eq!(objs.len(), 1);
@@ -819,13 +822,8 @@ mod tests {
         let floor = Array2::from_elem((h, w), 0.05f32);
         let labels = Array2::<u32>::ones((h, w));
         let p = ObjectParams {
-            sigma: 1.5,
-            aperture_margin: 2,
-            ring_gap: 2,
-            ring_width: 3,
-            peak_fraction: 0.2,
             max_region_px: 1000,
-            empty_apertures: false,
+            ..test_params()
         };
         // A second maximum on the plateau joins the spot's region.
         let objs = build_objects(&img, &band, &floor, &[(30, 30), (37, 30)], &labels, &p).0;

@@ -170,13 +170,9 @@ mod tests {
         let floor = Array2::from_elem((h, w), 1.0f32);
         let labels = Array2::<u32>::ones((h, w));
         let p = ObjectParams {
-            sigma: 1.5,
             aperture_margin: 3,
-            ring_gap: 2,
-            ring_width: 3,
             peak_fraction: 0.5,
-            max_region_px: 400,
-            empty_apertures: false,
+            ..crate::spots::objects::test_params()
         };
         let objs = build_objects(&img, &band, &floor, &[(22, 20), (29, 20)], &labels, &p).0;
         assert_eq!(objs.len(), 2);
