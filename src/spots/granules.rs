@@ -98,9 +98,20 @@ fn ring_around(img: &Array2<f32>, o: &SpotObject, sigma: f64) -> Option<Vec<f32>
 /// excess must also follow this object's profile (see the fit below);
 /// where it is broad and significant but does not, the object lies on
 /// autofluorescent tissue ([`OtherChannel::BroadBackground`]).
+///
+/// `other_dots` are the centres of the other probe's PSF-wide signals:
+/// aperture pixels within 3 PSF sigmas of one are left out, as that light
+/// is a signal of the other probe, not autofluorescence. A CEP12 copy
+/// beside an MDM2 cluster (the same chromosome) otherwise made the
+/// cluster's aperture hold a significant excess in the CEP12 image whose
+/// second moment, over a cluster-sized aperture with its positive noise,
+/// passed as broad: the cluster was taken for a dot on tissue and counted
+/// as ONE copy (docs/accuracy.md, "Clusters beside a signal of the other
+/// probe").
 pub fn seen_in_other_channel(
     other: &Array2<f32>,
     o: &SpotObject,
+    other_dots: &[(f64, f64)],
     sigma: f64,
     width_factor: f64,
     min_snr: f64,
@@ -124,9 +135,25 @@ pub fn seen_in_other_channel(
     let wp = o.width_px.max(0.5 * sigma);
     let norm = o.flux / (2.0 * std::f64::consts::PI * wp * wp);
     let mut shape = Vec::with_capacity(o.aperture.len());
+    let reach = 3.0 * sigma;
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for &(i, _) in &o.aperture {
+        let (y, x) = ((i as usize / w) as f64, (i as usize % w) as f64);
+        (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
+    }
+    let other_dots: Vec<(f64, f64)> = other_dots
+        .iter()
+        .copied()
+        .filter(|&(x, y)| x >= x0 - reach && x <= x1 + reach && y >= y0 - reach && y <= y1 + reach)
+        .collect();
+    let reach2 = reach * reach;
     for &(i, _) in &o.aperture {
         let (y, x) = (i as usize / w, i as usize % w);
-        if y >= h {
+        if y >= h
+            || other_dots
+                .iter()
+                .any(|&(dx, dy)| (x as f64 - dx).powi(2) + (y as f64 - dy).powi(2) <= reach2)
+        {
             continue;
         }
         let v = other[[y, x]] as f64 - bg;
@@ -136,6 +163,9 @@ pub fn seen_in_other_channel(
         s += v;
         sx += v * x as f64;
         sy += v * y as f64;
+    }
+    if px.len() < 8 {
+        return Absent;
     }
     let n = px.len() as f64;
     // Significant, and comparable with the object itself: autofluorescence
@@ -273,7 +303,7 @@ mod tests {
         let o = object(&own);
         assert!(o.width_px > 2.4, "width {}", o.width_px);
         assert_eq!(
-            seen_in_other_channel(&other, &o, 1.5, 1.6, 4.5),
+            seen_in_other_channel(&other, &o, &[], 1.5, 1.6, 4.5),
             OtherChannel::SameObject
         );
         // Two dots 3 px apart (one broad object) on a patch of tissue
@@ -289,12 +319,42 @@ mod tests {
         let o = object(&own);
         assert!(o.width_px > 2.4, "width {}", o.width_px);
         assert_eq!(
-            seen_in_other_channel(&other, &o, 1.5, 1.6, 4.5),
+            seen_in_other_channel(&other, &o, &[], 1.5, 1.6, 4.5),
             OtherChannel::BroadBackground
         );
         // The same broad object with nothing in the other channel.
         assert_eq!(
-            seen_in_other_channel(&noisy(5), &o, 1.5, 1.6, 4.5),
+            seen_in_other_channel(&noisy(5), &o, &[], 1.5, 1.6, 4.5),
+            OtherChannel::Absent
+        );
+    }
+
+    /// A cluster (five dots within 4 px) with a PSF-wide dot of the other
+    /// probe 4 px from its centre, inside its aperture, a quarter of its
+    /// flux: the light there is that dot's, not tissue. Counted as tissue,
+    /// the cluster would be one copy.
+    #[test]
+    fn a_dot_of_the_other_probe_beside_a_cluster_is_not_tissue() {
+        let mut own = noisy(9);
+        let mut other = noisy(10);
+        for (dx, dy) in [
+            (0.0, 0.0),
+            (3.5, 0.5),
+            (-3.0, 1.5),
+            (0.5, -3.5),
+            (-2.0, -2.5),
+        ] {
+            add_gaussian(&mut own, 30.0 + dx, 30.0 + dy, 1.5, 3000.0);
+        }
+        add_gaussian(&mut other, 33.0, 32.6, 1.5, 4000.0);
+        let o = object(&own);
+        assert!(o.width_px > 2.4, "width {}", o.width_px);
+        assert_eq!(
+            seen_in_other_channel(&other, &o, &[], 1.5, 1.6, 4.5),
+            OtherChannel::BroadBackground
+        );
+        assert_eq!(
+            seen_in_other_channel(&other, &o, &[(33.0, 32.6)], 1.5, 1.6, 4.5),
             OtherChannel::Absent
         );
     }

@@ -923,12 +923,23 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
     let mut extra_granules = 0usize;
     let mut t_on_tissue = vec![false; t.objects.len()];
     let mut c_on_tissue = vec![false; c.objects.len()];
-    for (objs, gran, on_tissue, other, sigma, reference) in [
+    // The PSF-wide signals of each probe: their light in the other image
+    // is not that image's autofluorescence (granules::seen_in_other_channel).
+    let dots = |ch: &ChannelObjects| -> Vec<(f64, f64)> {
+        ch.objects
+            .iter()
+            .filter(|o| o.width_px <= p.granule_width_factor * ch.sigma_px)
+            .map(|o| (o.x, o.y))
+            .collect()
+    };
+    let (t_dots, c_dots) = (dots(&t), dots(&c));
+    for (objs, gran, on_tissue, other, other_dots, sigma, reference) in [
         (
             &t.objects,
             &mut t_gran,
             &mut t_on_tissue,
             &control.data,
+            &c_dots,
             t.sigma_px,
             t_ref,
         ),
@@ -937,6 +948,7 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
             &mut c_gran,
             &mut c_on_tissue,
             &target.data,
+            &t_dots,
             c.sigma_px,
             c_ref,
         ),
@@ -954,6 +966,7 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
             match granules::seen_in_other_channel(
                 other,
                 o,
+                other_dots,
                 sigma,
                 p.granule_width_factor,
                 p.detection_threshold_sd,
