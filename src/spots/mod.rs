@@ -287,6 +287,14 @@ pub struct ChannelQc {
     pub background_bias_sd: Option<f64>,
     /// Empty apertures it was measured on.
     pub empty_apertures: usize,
+    /// The image's single-copy brightness spread (robust SD of ln flux,
+    /// photometric noise taken out; reference.rs): it sets the mean-copy
+    /// unit of cluster copies and the two bounds below.
+    pub reference_log_sd: Option<f64>,
+    /// Copies (median single-copy fluxes) above which a compact,
+    /// single-peaked object is a cluster: brighter than an unresolved pair
+    /// of copies can plausibly be (`compact_cluster_z`).
+    pub compact_cluster_min_copies: Option<f64>,
 }
 
 /// Everything found in one field's probe channels.
@@ -1180,6 +1188,8 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
                 .filter(|b| b.noise > 0.0)
                 .map(|b| b.per_pixel / b.noise),
             empty_apertures: ch.background_bias.map_or(0, |b| b.n),
+            reference_log_sd: log_sd,
+            compact_cluster_min_copies: compact_min.is_finite().then_some(compact_min),
         });
         signals.extend(rows);
     }
