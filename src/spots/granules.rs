@@ -288,6 +288,19 @@ mod tests {
         objs.into_iter().next().unwrap()
     }
 
+    /// [`object`], asserted broad (wider than 1.6 PSF sigmas of 1.5 px).
+    fn broad_object(own: &Array2<f32>) -> SpotObject {
+        let o = object(own);
+        assert!(o.width_px > 2.4, "width {}", o.width_px);
+        o
+    }
+
+    /// [`seen_in_other_channel`] at the tests' PSF (1.5 px), granule width
+    /// (1.6 sigmas) and significance (4.5 SDs).
+    fn seen(other: &Array2<f32>, o: &SpotObject, dots: &[(f64, f64)]) -> OtherChannel {
+        seen_in_other_channel(other, o, dots, 1.5, 1.6, 4.5)
+    }
+
     fn noisy(seed: u64) -> Array2<f32> {
         let mut rng = crate::rng::Rng::new(seed, 1);
         Array2::from_shape_fn((61, 61), |_| (100.0 + 5.0 * rng.normal()) as f32)
@@ -300,12 +313,8 @@ mod tests {
         let mut other = noisy(2);
         add_gaussian(&mut own, 30.0, 30.0, 4.0, 40000.0);
         add_gaussian(&mut other, 30.2, 29.8, 4.0, 30000.0);
-        let o = object(&own);
-        assert!(o.width_px > 2.4, "width {}", o.width_px);
-        assert_eq!(
-            seen_in_other_channel(&other, &o, &[], 1.5, 1.6, 4.5),
-            OtherChannel::SameObject
-        );
+        let o = broad_object(&own);
+        assert_eq!(seen(&other, &o, &[]), OtherChannel::SameObject);
         // Two dots 3 px apart (one broad object) on a patch of tissue
         // autofluorescence (sigma 8 px) seen in both channels, 3 px off
         // the object's centre: the other channel's excess is broad and
@@ -316,17 +325,10 @@ mod tests {
         add_gaussian(&mut own, 31.5, 30.0, 1.5, 3000.0);
         add_gaussian(&mut own, 30.0, 33.0, 8.0, 12000.0);
         add_gaussian(&mut other, 30.0, 33.0, 8.0, 12000.0);
-        let o = object(&own);
-        assert!(o.width_px > 2.4, "width {}", o.width_px);
-        assert_eq!(
-            seen_in_other_channel(&other, &o, &[], 1.5, 1.6, 4.5),
-            OtherChannel::BroadBackground
-        );
+        let o = broad_object(&own);
+        assert_eq!(seen(&other, &o, &[]), OtherChannel::BroadBackground);
         // The same broad object with nothing in the other channel.
-        assert_eq!(
-            seen_in_other_channel(&noisy(5), &o, &[], 1.5, 1.6, 4.5),
-            OtherChannel::Absent
-        );
+        assert_eq!(seen(&noisy(5), &o, &[]), OtherChannel::Absent);
     }
 
     /// A cluster (five dots within 4 px) with a PSF-wide dot of the other
@@ -347,16 +349,9 @@ mod tests {
             add_gaussian(&mut own, 30.0 + dx, 30.0 + dy, 1.5, 3000.0);
         }
         add_gaussian(&mut other, 33.0, 32.6, 1.5, 4000.0);
-        let o = object(&own);
-        assert!(o.width_px > 2.4, "width {}", o.width_px);
-        assert_eq!(
-            seen_in_other_channel(&other, &o, &[], 1.5, 1.6, 4.5),
-            OtherChannel::BroadBackground
-        );
-        assert_eq!(
-            seen_in_other_channel(&other, &o, &[(33.0, 32.6)], 1.5, 1.6, 4.5),
-            OtherChannel::Absent
-        );
+        let o = broad_object(&own);
+        assert_eq!(seen(&other, &o, &[]), OtherChannel::BroadBackground);
+        assert_eq!(seen(&other, &o, &[(33.0, 32.6)]), OtherChannel::Absent);
     }
 
     #[test]
