@@ -89,11 +89,8 @@ pub fn estimate(
     if n < MIN_DOTS {
         return None;
     }
-    let (m, sd) = super::detect::median_and_robust_sd(&mut shares);
-    Some(Bleed {
-        coefficient: m as f64,
-        se: 1.2533 * sd as f64 / (n as f64).sqrt(),
-    })
+    let (coefficient, se) = super::detect::median_and_se(&mut shares);
+    Some(Bleed { coefficient, se })
 }
 
 /// The share of object `o`'s light that `img` holds at its place: `a` of
@@ -187,10 +184,7 @@ mod tests {
     use super::*;
     use crate::simulate::optics::add_gaussian;
 
-    fn noisy(seed: u64, n: usize) -> Array2<f32> {
-        let mut rng = crate::rng::Rng::new(seed, 1);
-        Array2::from_shape_fn((n, n), |_| (100.0 + 5.0 * rng.normal()) as f32)
-    }
+    use crate::spots::objects::noisy_flat as noisy;
 
     /// Objects at `spots` of `img`, measured as the pipeline does, bright.
     fn objects(img: &Array2<f32>, spots: &[(usize, usize)]) -> Vec<SpotObject> {

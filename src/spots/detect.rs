@@ -51,6 +51,15 @@ pub fn median_and_robust_sd(v: &mut [f32]) -> (f32, f32) {
     (m, 1.4826 * median(v))
 }
 
+/// Median of `v` (reordered and overwritten) and its standard error:
+/// 1.2533 x the robust SD / sqrt n, the large-sample error of a median of
+/// Gaussian values.
+pub fn median_and_se(v: &mut [f32]) -> (f64, f64) {
+    let n = v.len();
+    let (m, sd) = median_and_robust_sd(v);
+    (m as f64, 1.2533 * sd as f64 / (n.max(1) as f64).sqrt())
+}
+
 /// Median and the noise SD from the lower half alone: the median minus the
 /// 15.87 % quantile (one SD under the mean of a Gaussian). Signals only
 /// ever add to a response, so where they are a sizeable share of the

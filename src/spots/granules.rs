@@ -302,8 +302,7 @@ mod tests {
     }
 
     fn noisy(seed: u64) -> Array2<f32> {
-        let mut rng = crate::rng::Rng::new(seed, 1);
-        Array2::from_shape_fn((61, 61), |_| (100.0 + 5.0 * rng.normal()) as f32)
+        crate::spots::objects::noisy_flat(seed, 61)
     }
 
     #[test]

@@ -189,7 +189,7 @@ pub struct BackgroundBias {
     /// Median over the empty apertures of their flux per aperture pixel
     /// (ADU per pixel); taken out of every object's photometry.
     pub per_pixel: f64,
-    /// Its standard error (1.2533 x robust SD / sqrt n).
+    /// Its standard error ([`super::detect::median_and_se`]).
     pub se: f64,
     /// Median ring noise (robust SD per pixel) of the empty apertures.
     pub noise: f64,
@@ -598,10 +598,10 @@ fn background_bias(ph: &Photometry) -> Option<BackgroundBias> {
     }
     let mut b: Vec<f32> = per_px.iter().map(|v| v.0 as f32).collect();
     let mut noise: Vec<f32> = per_px.iter().map(|v| v.1 as f32).collect();
-    let (med, sd) = super::detect::median_and_robust_sd(&mut b);
+    let (per_pixel, se) = super::detect::median_and_se(&mut b);
     Some(BackgroundBias {
-        per_pixel: med as f64,
-        se: 1.2533 * sd as f64 / (per_px.len() as f64).sqrt(),
+        per_pixel,
+        se,
         noise: super::detect::median(&mut noise) as f64,
         n: per_px.len(),
     })
@@ -664,6 +664,14 @@ pub(crate) fn objects_on_flat(
         ..test_params()
     };
     build_objects(img, &band, &floor, seeds, &labels, &p).0
+}
+
+/// An `n` x `n` test image: 100 ADU plus Gaussian noise of SD 5 (stream
+/// 1 of `seed`), the flat background of [`objects_on_flat`].
+#[cfg(test)]
+pub(crate) fn noisy_flat(seed: u64, n: usize) -> Array2<f32> {
+    let mut rng = crate::rng::Rng::new(seed, 1);
+    Array2::from_shape_fn((n, n), |_| (100.0 + 5.0 * rng.normal()) as f32)
 }
 
 /// The object parameters of the tests: PSF sigma 1.5 px, aperture margin
