@@ -4,3 +4,6 @@ pub mod gaussian;
 
 pub use gaussian::gaussian_filter;
 pub mod rank;
+pub mod shift;
+
+pub use shift::shift_bilinear;

@@ -240,7 +240,7 @@ pub fn render_clean(p: &SimParams, t: &Tissue, probes: &Probes) -> CleanStack {
         let stack = if dx != 0.0 || dy != 0.0 {
             stack
                 .iter()
-                .map(|a| shift_image(a, dx / px, dy / px))
+                .map(|a| crate::filters::shift_bilinear(a, dx / px, dy / px))
                 .collect()
         } else {
             stack
@@ -252,23 +252,6 @@ pub fn render_clean(p: &SimParams, t: &Tissue, probes: &Probes) -> CleanStack {
     }
     out.dapi = vec![dapi; planes];
     out
-}
-
-/// The image moved by `(dx, dy)` px (what is at `(x, y)` goes to
-/// `(x + dx, y + dy)`), bilinear; pixels brought in from outside take the
-/// nearest edge value.
-pub fn shift_image(a: &Array2<f32>, dx: f64, dy: f64) -> Array2<f32> {
-    let (h, w) = a.dim();
-    Array2::from_shape_fn((h, w), |(y, x)| {
-        let sx = (x as f64 - dx).clamp(0.0, (w - 1) as f64);
-        let sy = (y as f64 - dy).clamp(0.0, (h - 1) as f64);
-        let (x0, y0) = (sx.floor() as usize, sy.floor() as usize);
-        let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
-        let (fx, fy) = (sx - x0 as f64, sy - y0 as f64);
-        let v = (1.0 - fy) * ((1.0 - fx) * a[[y0, x0]] as f64 + fx * a[[y0, x1]] as f64)
-            + fy * ((1.0 - fx) * a[[y1, x0]] as f64 + fx * a[[y1, x1]] as f64);
-        v as f32
-    })
 }
 
 /// Camera: Poisson shot noise on the expected electrons, Gaussian read

@@ -181,14 +181,10 @@ pub fn find_shift(
 }
 
 /// `img` moved so that what was at `(x + dx, y + dy)` is at `(x, y)`;
-/// pixels from beyond the edge take the nearest edge value.
+/// pixels from beyond the edge take the nearest edge value (whole pixels:
+/// values are moved, not interpolated).
 pub fn shift_whole(img: &Array2<f32>, dx: i64, dy: i64) -> Array2<f32> {
-    let (h, w) = img.dim();
-    Array2::from_shape_fn((h, w), |(y, x)| {
-        let sy = (y as i64 + dy).clamp(0, h as i64 - 1) as usize;
-        let sx = (x as i64 + dx).clamp(0, w as i64 - 1) as usize;
-        img[[sy, sx]]
-    })
+    crate::filters::shift_bilinear(img, -dx as f64, -dy as f64)
 }
 
 /// A probe image registered to DAPI: the image (moved when
