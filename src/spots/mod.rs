@@ -214,8 +214,13 @@ pub struct ChannelQc {
     pub channel: Channel,
     /// PSF sigma used, in um (estimated or given).
     pub psf_sigma_um: f64,
-    /// Whether the PSF sigma came from the image.
+    /// Whether the PSF width could be measured on the image (on the
+    /// control's bright dots, see `psf_measured_um`).
     pub psf_estimated: bool,
+    /// The PSF sigma measured on the image (um), used when it differs
+    /// from the nominal by 10 % or more (then `psf_sigma_um`), else the
+    /// nominal is kept; `None` when not measurable.
+    pub psf_measured_um: Option<f64>,
     /// DAPI bleed-through coefficient subtracted from this channel.
     pub dapi_crosstalk: f64,
     /// Integrated intensity of one copy.
@@ -324,7 +329,8 @@ struct ChannelObjects {
     /// The ring background's bias taken out of every object.
     background_bias: Option<objects::BackgroundBias>,
     sigma_px: f64,
-    estimated: bool,
+    /// The PSF sigma measured on the image (px), used or not.
+    measured_sigma_px: Option<f64>,
 }
 
 /// What the detector found in one probe image.
@@ -681,19 +687,19 @@ fn probe_objects(
             || detect_objects(control, labels, p, sigma, pixel_sd[1]),
         )
     };
-    let wrap = |(t, c): (Detected, Detected), sigma_px: f64, estimated: bool| {
+    let wrap = |(t, c): (Detected, Detected), sigma_px: f64, measured: Option<f64>| {
         let one = |d: Detected| ChannelObjects {
             objects: d.objects,
             spike_objects: d.spike_objects,
             nuclear_levels: d.nuclear_levels,
             background_bias: d.background_bias,
             sigma_px,
-            estimated,
+            measured_sigma_px: measured,
         };
         (one(t), one(c))
     };
     if !p.estimate_psf {
-        return wrap(detect(nominal), nominal, false);
+        return wrap(detect(nominal), nominal, None);
     }
     let first = detect(nominal);
     let coloc = p.granule_coloc_um / px;
@@ -704,14 +710,11 @@ fn probe_objects(
         nominal,
         2.0 * p.object_threshold_sd,
     );
-    let (sigma, estimated) = match measured {
-        Some(s) => (s, true),
-        None => (nominal, false),
-    };
+    let sigma = measured.unwrap_or(nominal);
     if (sigma / nominal - 1.0).abs() < 0.1 {
-        return wrap(first, nominal, estimated);
+        return wrap(first, nominal, measured);
     }
-    wrap(detect(sigma), sigma, estimated)
+    wrap(detect(sigma), sigma, measured)
 }
 
 /// One probe image made ready for detection, and what was done to it.
@@ -1151,7 +1154,8 @@ pub fn detect_signals(field: &Field, labels: &Array2<u32>, p: &SpotParams) -> Fi
         qc.push(ChannelQc {
             channel,
             psf_sigma_um: sigma * px,
-            psf_estimated: ch.estimated,
+            psf_estimated: ch.measured_sigma_px.is_some(),
+            psf_measured_um: ch.measured_sigma_px.map(|s| s * px),
             dapi_crosstalk: prep.beta,
             reference_intensity: reference,
             reference_source: src.to_string(),
